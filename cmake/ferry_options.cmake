@@ -1,0 +1,21 @@
+# Compiler settings shared by every ferry target: high warnings, optional -Werror, sanitizers.
+add_library(ferry_warnings INTERFACE)
+target_compile_options(ferry_warnings INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+  -Wconversion -Wcast-qual -Wformat=2 -Wimplicit-fallthrough
+  $<$<BOOL:${FERRY_WERROR}>:-Werror>)
+
+if(FERRY_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(FERRY_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT FERRY_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "FERRY_SANITIZE must be empty, address or thread")
+endif()
+
+# Asio is used header-only, and only in a few source files of engine/ (see README, "Compile
+# time"). These settings apply wherever Asio is included, in ferry and in its tests.
+set(FERRY_ASIO_DEFINITIONS BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)

@@ -1,0 +1,20 @@
+// ferry::engine — every public header of the engine library.
+#pragma once
+
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/io/async_callback.hpp"
+#include "ferry/engine/io/async_result.hpp"
+#include "ferry/engine/io/blocking.hpp"
+#include "ferry/engine/io/buffer.hpp"
+#include "ferry/engine/io/clock.hpp"
+#include "ferry/engine/io/endpoint.hpp"
+#include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/io_loop.hpp"
+#include "ferry/engine/io/resolver.hpp"
+#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/stream.hpp"
+#include "ferry/engine/io/throttle.hpp"
+#include "ferry/engine/io/timeout.hpp"
+#include "ferry/engine/io/timer.hpp"
+#include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/io/tls_socket.hpp"

@@ -1,0 +1,77 @@
+// ferry::engine::error — the engine's error codes, and the conditions that group them.
+#pragma once
+
+#include <system_error>
+
+namespace ferry::engine {
+
+/// Failures of engine operations. Every value names when it happens. Operating-system errors
+/// that have no entry here travel as `std::system_category()` codes and are still classified
+/// by `condition` (a reset connection is `network` and `retryable` either way).
+enum class error {
+  // Operations and their results.
+  timed_out = 1,          ///< The operation's deadline passed; it was cancelled.
+  operation_aborted,      ///< cancel(), close(), socket destruction or loop shutdown stopped it.
+  operation_in_progress,  ///< A second send (or receive) was begun while one was pending.
+  invalid_result,         ///< end_X or wait() was given an empty or moved-from async_result.
+  wrong_operation,        ///< end_X was given the result of another kind of operation or stream.
+  already_ended,          ///< end_X was called a second time for the same operation.
+  would_deadlock,         ///< A blocking wait was attempted on one of the loop's own threads.
+  too_many_buffers,       ///< A gather write had more buffers than one operation carries.
+  invalid_argument,       ///< An argument was malformed (an unparsable address, a zero port).
+
+  // Network.
+  not_connected,       ///< The socket is closed, or was never connected.
+  host_not_found,      ///< Name resolution found no address for the host.
+  connection_refused,  ///< Every address refused the connection.
+  connection_reset,    ///< The peer reset the connection (RST), or the pipe broke.
+  network_unreachable, ///< No route to the host or its network.
+  address_in_use,      ///< A local address could not be bound.
+
+  // TLS.
+  tls_untrusted_certificate,  ///< The peer's chain does not end at a trusted CA.
+  tls_expired_certificate,    ///< A certificate in the peer's chain has expired (or is not yet valid).
+  tls_host_name_mismatch,     ///< The certificate does not name the host that was asked for.
+  tls_handshake_failed,       ///< The handshake failed for another reason (protocol, cipher).
+  tls_truncated,              ///< The peer closed without a TLS close_notify.
+  tls_protocol_error,         ///< A TLS record could not be processed after the handshake.
+
+  // Local files.
+  file_not_found,     ///< The file or a directory on its path does not exist.
+  file_exists,        ///< Exclusive creation found the file already there.
+  file_locked,        ///< Another process (or handle) holds the file's exclusive lock.
+  permission_denied,  ///< The operating system refused access.
+  no_space,           ///< The disk (or quota) is full; nothing past the failing write was stored.
+  file_io_error,      ///< Any other failure of a read, write, sync or rename.
+};
+
+/// Groups of errors from which retries, exit codes and event reasons are derived. Compare a
+/// `std::error_code` against these: `if (ec == condition::retryable) ...`.
+enum class condition {
+  retryable = 1,  ///< Worth another attempt: timeouts, resets, refused connections.
+  network,        ///< The network or the peer failed (any category, OS codes included).
+  protocol,       ///< The peer broke a protocol (TLS records, later HTTP framing).
+  local_io,       ///< The local file system failed.
+  verification,   ///< The peer could not be verified (TLS certificates).
+  cancelled,      ///< The caller (or shutdown) stopped the operation.
+  usage,          ///< The caller misused the API (end twice, wrong result, bad argument).
+};
+
+/// The category of `error` values; its name is "ferry.engine".
+[[nodiscard]] const std::error_category& error_category() noexcept;
+/// The category of `condition` values; its name is "ferry.engine.condition".
+[[nodiscard]] const std::error_category& condition_category() noexcept;
+
+[[nodiscard]] inline std::error_code make_error_code(error e) noexcept {
+  return {static_cast<int>(e), error_category()};
+}
+[[nodiscard]] inline std::error_condition make_error_condition(condition c) noexcept {
+  return {static_cast<int>(c), condition_category()};
+}
+
+}  // namespace ferry::engine
+
+template <>
+struct std::is_error_code_enum<ferry::engine::error> : std::true_type {};
+template <>
+struct std::is_error_condition_enum<ferry::engine::condition> : std::true_type {};

@@ -1,0 +1,106 @@
+#include "ferry/engine/io/timer.hpp"
+
+#include "detail/asio_stream.hpp"
+#include "ferry/engine/io/io_loop.hpp"
+
+namespace ferry::engine {
+namespace detail {
+
+class timer_impl final : public asio_stream<timer_impl>, public abortable {
+ public:
+  timer_impl(std::shared_ptr<loop_state> loop, clock& time_source)
+      : asio_stream(std::move(loop)), clock_(&time_source), timer_(strand_) {}
+
+  async_result wait_until(clock::time_point at, async_callback&& callback, state_ref state) {
+    return launch(operation_kind::wait, receiving, std::move(callback), state, no_timeout,
+                  [at](timer_impl& self, operation* op) { self.start(at, op); });
+  }
+
+  void cancel() noexcept {
+    asio::dispatch(strand_, [self = shared_from_this()] { self->cancel_now(); });
+  }
+  void abort() noexcept override { cancel(); }
+  void on_deadline(direction&) noexcept {}
+
+  [[nodiscard]] clock& time_source() const noexcept { return *clock_; }
+
+ private:
+  void start(clock::time_point at, operation* op) {
+    if (clock_->is_real()) {
+      timer_.expires_at(std::chrono::time_point_cast<clock_type::duration>(
+          clock_type::time_point{at.time_since_epoch()}));
+      timer_.async_wait(handler(receiving, op,
+                                [self = shared_from_this(), op](boost::system::error_code ec) {
+                                  self->finish(receiving, op, to_error_code(ec), 0);
+                                }));
+      return;
+    }
+    auto& manual = static_cast<manual_clock&>(*clock_);
+    pending_ = op;
+    manual_id_ = manual.call_at(at, [weak = weak_from_this(), op] {
+      if (auto self = weak.lock()) {
+        asio::dispatch(self->strand_, [self, op] { self->fire_manual(op, {}); });
+      }
+    });
+  }
+
+  void fire_manual(operation* op, std::error_code ec) {
+    if (pending_ != op) {
+      return;  // already completed (cancelled, then fired, or the reverse)
+    }
+    pending_ = nullptr;
+    fail(receiving, op, ec);
+  }
+
+  void cancel_now() noexcept {
+    if (clock_->is_real()) {
+      timer_.cancel();
+      return;
+    }
+    if (pending_ != nullptr && static_cast<manual_clock&>(*clock_).cancel_at(manual_id_)) {
+      fire_manual(pending_, error::operation_aborted);
+    }
+  }
+
+  clock* clock_;
+  asio::steady_timer timer_;
+  operation* pending_ = nullptr;  // the wait on a manual clock, strand only
+  std::uint64_t manual_id_ = 0;
+};
+
+}  // namespace detail
+
+timer::timer(io_loop& loop, clock& time_source)
+    : impl_(std::make_shared<detail::timer_impl>(loop.state(), time_source)) {
+  impl_->set_owner(impl_.get());
+  loop.state()->add(impl_);
+}
+
+timer::~timer() { impl_->cancel(); }
+
+async_result timer::begin_wait_until(clock::time_point at, async_callback callback,
+                                     state_ref state) {
+  return impl_->wait_until(at, std::move(callback), state);
+}
+
+async_result timer::begin_wait(clock::duration delay, async_callback callback, state_ref state) {
+  return impl_->wait_until(impl_->time_source().now() + delay, std::move(callback), state);
+}
+
+void timer::end_wait(async_result& result, std::error_code& ec) {
+  (void)detail::end_operation(operation_kind::wait, impl_.get(), result, ec);
+}
+
+void timer::end_wait(async_result& result) {
+  std::error_code ec;
+  end_wait(result, ec);
+  if (ec) {
+    throw std::system_error{ec, "end_wait"};
+  }
+}
+
+void timer::cancel() noexcept { impl_->cancel(); }
+
+clock& timer::time_source() const noexcept { return impl_->time_source(); }
+
+}  // namespace ferry::engine
