@@ -8,7 +8,7 @@ install(TARGETS ferry_engine ferry_http ferry ferry_warnings
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(DIRECTORY engine/include/ferry http/include/ferry
+install(DIRECTORY engine/include/ferry http/include/ferry include/ferry
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT ferryTargets NAMESPACE ferry::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/ferry)

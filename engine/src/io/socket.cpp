@@ -43,6 +43,7 @@ bool copy_buffers(operation& op, std::span<const const_buffer> buffers) noexcept
 
 async_result tcp_impl::connect(std::string_view host, std::uint16_t port,
                                async_callback&& callback, state_ref state, timeout limit) {
+  mark_closed(false);
   return launch(operation_kind::connect, both, std::move(callback), state, limit,
                 [host = std::string{host}, port](tcp_impl& self, operation* op) {
                   self.resolver_.async_resolve(
@@ -62,6 +63,7 @@ async_result tcp_impl::connect(std::string_view host, std::uint16_t port,
 
 async_result tcp_impl::connect(std::vector<tcp::endpoint> endpoints, async_callback&& callback,
                                state_ref state, timeout limit) {
+  mark_closed(false);
   return launch(operation_kind::connect, both, std::move(callback), state, limit,
                 [endpoints = std::move(endpoints)](tcp_impl& self, operation* op) {
                   if (endpoints.empty()) {
@@ -95,12 +97,15 @@ async_result tcp_impl::send(std::span<const const_buffer> buffers, async_callbac
                             state_ref state, timeout limit) {
   return launch(
       operation_kind::send, sending, std::move(callback), state, limit,
-      [buffers](operation& op) noexcept {
+      [this, buffers](operation& op) noexcept {
+        if (!is_open()) {
+          return std::error_code{error::not_connected};
+        }
         return copy_buffers(op, buffers) ? std::error_code{} : error::too_many_buffers;
       },
       [](tcp_impl& self, operation* op) {
         if (!self.is_open()) {
-          self.fail(sending, op, error::not_connected);
+          self.fail(sending, op, error::operation_aborted);  // closed while it waited
           return;
         }
         asio::async_write(self.socket_, buffer_sequence{op->buffers.data(), op->buffer_count},
@@ -115,9 +120,10 @@ async_result tcp_impl::send(std::span<const const_buffer> buffers, async_callbac
 async_result tcp_impl::receive(mutable_buffer buffer, async_callback&& callback, state_ref state,
                                timeout limit) {
   return launch(operation_kind::receive, receiving, std::move(callback), state, limit,
+                not_connected_check(),
                 [buffer](tcp_impl& self, operation* op) {
                   if (!self.is_open()) {
-                    self.fail(receiving, op, error::not_connected);
+                    self.fail(receiving, op, error::operation_aborted);  // closed while it waited
                     return;
                   }
                   self.socket_.async_read_some(
@@ -135,6 +141,7 @@ async_result tcp_impl::receive(mutable_buffer buffer, async_callback&& callback,
 
 async_result tcp_impl::shutdown(async_callback&& callback, state_ref state, timeout limit) {
   return launch(operation_kind::shutdown, sending, std::move(callback), state, limit,
+                not_connected_check(),
                 [](tcp_impl& self, operation* op) {
                   boost::system::error_code ec;
                   self.socket_.shutdown(tcp::socket::shutdown_send, ec);
@@ -151,6 +158,7 @@ void tcp_impl::cancel() noexcept {
 }
 
 void tcp_impl::close() noexcept {
+  mark_closed(true);
   open_.store(false, std::memory_order_release);
   asio::dispatch(strand_, [self = shared_from_this()] { self->close_now(); });
 }

@@ -165,9 +165,10 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
                          timeout limit) override {
     return this->launch(
         operation_kind::handshake, both, std::move(callback), state, limit,
+        this->not_connected_check(),
         [host = std::string{host}](tls_impl& self, operation* op) {
           if (!self.is_open()) {
-            self.fail(both, op, error::not_connected);
+            self.fail(both, op, error::operation_aborted);  // closed while it waited
             return;
           }
           if (const std::error_code ec = self.configure(host)) {
@@ -187,12 +188,15 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
                     state_ref state, timeout limit) override {
     return this->launch(
         operation_kind::send, sending, std::move(callback), state, limit,
-        [buffers](operation& op) noexcept {
+        [this, buffers](operation& op) noexcept {
+          if (!is_open()) {
+            return std::error_code{error::not_connected};
+          }
           return copy_buffers(op, buffers) ? std::error_code{} : error::too_many_buffers;
         },
         [](tls_impl& self, operation* op) {
           if (!self.is_open()) {
-            self.fail(sending, op, error::not_connected);
+            self.fail(sending, op, error::operation_aborted);  // closed while it waited
             return;
           }
           asio::async_write(self.ssl_, buffer_sequence{op->buffers.data(), op->buffer_count},
@@ -208,9 +212,10 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
                        timeout limit) override {
     return this->launch(
         operation_kind::receive, receiving, std::move(callback), state, limit,
+        this->not_connected_check(),
         [buffer](tls_impl& self, operation* op) {
           if (!self.is_open()) {
-            self.fail(receiving, op, error::not_connected);
+            self.fail(receiving, op, error::operation_aborted);  // closed while it waited
             return;
           }
           self.ssl_.async_read_some(
@@ -229,9 +234,10 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
   async_result shutdown(async_callback&& callback, state_ref state, timeout limit) override {
     return this->launch(
         operation_kind::shutdown, both, std::move(callback), state, limit,
+        this->not_connected_check(),
         [](tls_impl& self, operation* op) {
           if (!self.is_open()) {
-            self.fail(both, op, error::not_connected);
+            self.fail(both, op, error::operation_aborted);  // closed while it waited
             return;
           }
           self.ssl_.async_shutdown(self.handler(
@@ -249,6 +255,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
   }
 
   void close() noexcept override {
+    this->mark_closed(true);
     if constexpr (over_tcp) {
       tcp_->close();
     } else {
@@ -330,6 +337,9 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
       default: return error::tls_untrusted_certificate;
     }
     const std::error_code converted = to_error_code(ec);
+    if (converted == error::tls_truncated || converted == error::tls_protocol_error) {
+      return error::tls_handshake_failed;  // the peer hung up or spoke something else
+    }
     if (converted == condition::network || converted == condition::cancelled) {
       return converted;
     }

@@ -38,6 +38,9 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
   asio_stream(std::shared_ptr<loop_state> loop, strand_type strand)
       : loop_(std::move(loop)), strand_(std::move(strand)), send_(strand_), receive_(strand_) {}
 
+  /// Records that the owner closed the stream: later failures of pending steps are aborts.
+  void mark_closed(bool closed) noexcept { closed_.store(closed, std::memory_order_release); }
+
   /// Makes operations report `owner` (the object whose end_X accepts them) instead of this.
   void set_owner(const void* owner) noexcept { owner_ = owner; }
 
@@ -72,9 +75,11 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     async_result engine_ref = loop_->pool().acquire(kind, owner_, std::move(callback), state);
     async_result user_ref = engine_ref;
     operation* op = engine_ref.release();
-    std::error_code refused = prepare(*op);
-    if (!refused && loop_->shutting_down()) {
+    std::error_code refused;
+    if (loop_->shutting_down()) {
       refused = error::operation_aborted;
+    } else {
+      refused = prepare(*op);
     }
     if (!refused && !claim(dirs)) {
       refused = error::operation_in_progress;
@@ -103,6 +108,16 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
         [](operation&) noexcept { return std::error_code{}; }, std::forward<Initiate>(initiate));
   }
 
+  /// A `prepare` step for operations that need a connected stream: refuses with
+  /// `not_connected` when the stream is not open at the time of `begin_X`. An operation begun
+  /// while open but closed before it could start is aborted instead (its initiation checks).
+  auto not_connected_check() noexcept {
+    return [this](operation&) noexcept {
+      return static_cast<const Derived&>(*this).is_open() ? std::error_code{}
+                                                          : std::error_code{error::not_connected};
+    };
+  }
+
   /// Wraps `fn(boost::system::error_code, ...)` as the handler of `op`'s Asio operation:
   /// cancellable by `dirs`' deadline, allocated from the operation's arena, run on the strand.
   template <class F>
@@ -120,6 +135,10 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     direction& d = timed(dirs);
     if (d.timed_out && ec == error::operation_aborted) {
       ec = error::timed_out;
+    } else if (ec && closed_.load(std::memory_order_acquire)) {
+      // Whatever a step after our own close() reports (a bad descriptor, say), the operation
+      // was aborted by the close.
+      ec = error::operation_aborted;
     }
     d.timed_out = false;
     d.deadline = clock_type::time_point::max();
@@ -164,6 +183,7 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
   direction send_;
   direction receive_;
   const void* owner_ = this;
+  std::atomic<bool> closed_{false};
 
  private:
   bool claim(direction_set dirs) noexcept {

@@ -59,8 +59,9 @@ class basic_handler_arena {
 };
 
 /// The arena of one operation: its framework operation (up to TLS over TCP, with a composed
-/// write inside) fits in one block.
-using handler_arena = basic_handler_arena<1, 1024>;
+/// write inside) fits in one block; the second holds the strand's invoker when the operation is
+/// begun from a thread outside the loop (the queued function and the invoker live together).
+using handler_arena = basic_handler_arena<2, 1024>;
 
 /// A standard allocator over a handler_arena, for `bind_allocator`.
 template <class T, class Arena = handler_arena>

@@ -1,0 +1,70 @@
+#include "failing_stream.hpp"
+
+namespace ferry::test {
+
+using namespace ferry::engine;
+
+failing_stream::failing_stream(std::unique_ptr<stream> inner, std::size_t fail_at,
+                               std::error_code failure)
+    : stream(inner->loop_state()), inner_(std::move(inner)), fail_at_(fail_at), failure_(failure) {}
+
+bool failing_stream::fail_now(async_result& own) {
+  if (count_++ != fail_at_) {
+    return false;
+  }
+  post_completion(std::move(own), failure_, 0);
+  return true;
+}
+
+async_result failing_stream::begin_send(std::span<const const_buffer> buffers,
+                                        async_callback callback, state_ref state,
+                                        timeout limit) {
+  async_result own = start_operation(operation_kind::send, std::move(callback), state);
+  async_result user = own;
+  if (!fail_now(own)) {
+    inner_->begin_send(
+        buffers,
+        [this, own = std::move(own)](async_result& r) mutable {
+          std::error_code ec;
+          const std::size_t n = inner_->end_send(r, ec);
+          post_completion(std::move(own), ec, n);
+        },
+        {}, limit);
+  }
+  return user;
+}
+
+async_result failing_stream::begin_receive(mutable_buffer buffer, async_callback callback,
+                                           state_ref state, timeout limit) {
+  async_result own = start_operation(operation_kind::receive, std::move(callback), state);
+  async_result user = own;
+  if (!fail_now(own)) {
+    inner_->begin_receive(
+        buffer,
+        [this, own = std::move(own)](async_result& r) mutable {
+          std::error_code ec;
+          const std::size_t n = inner_->end_receive(r, ec);
+          post_completion(std::move(own), ec, n);
+        },
+        {}, limit);
+  }
+  return user;
+}
+
+async_result failing_stream::begin_shutdown(async_callback callback, state_ref state,
+                                            timeout limit) {
+  async_result own = start_operation(operation_kind::shutdown, std::move(callback), state);
+  async_result user = own;
+  if (!fail_now(own)) {
+    inner_->begin_shutdown(
+        [this, own = std::move(own)](async_result& r) mutable {
+          std::error_code ec;
+          inner_->end_shutdown(r, ec);
+          post_completion(std::move(own), ec, 0);
+        },
+        {}, limit);
+  }
+  return user;
+}
+
+}  // namespace ferry::test

@@ -1,0 +1,41 @@
+#include "ferry/engine/io/clock.hpp"
+
+#include <gtest/gtest.h>
+
+namespace ferry::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Clock, SteadyClockIsRealAndMonotonic) {
+  clock& c = clock::steady();
+  EXPECT_TRUE(c.is_real());
+  const auto a = c.now();
+  const auto b = c.now();
+  EXPECT_LE(a, b);
+}
+
+TEST(ManualClock, MovesOnlyWhenAdvancedAndNeverBackwards) {
+  manual_clock c{manual_clock::time_point{100s}};
+  EXPECT_FALSE(c.is_real());
+  EXPECT_EQ(c.now().time_since_epoch(), 100s);
+  c.advance(5s);
+  EXPECT_EQ(c.now().time_since_epoch(), 105s);
+  c.advance(-10s);
+  EXPECT_EQ(c.now().time_since_epoch(), 105s);
+}
+
+TEST(ManualClock, CallsFireInDeadlineOrderAndCanBeCancelled) {
+  manual_clock c;
+  std::vector<int> fired;
+  c.call_at(manual_clock::time_point{3s}, [&] { fired.push_back(3); });
+  const auto cancelled = c.call_at(manual_clock::time_point{2s}, [&] { fired.push_back(2); });
+  c.call_at(manual_clock::time_point{1s}, [&] { fired.push_back(1); });
+  EXPECT_TRUE(c.cancel_at(cancelled));
+  EXPECT_FALSE(c.cancel_at(cancelled));
+  c.advance(10s);
+  EXPECT_EQ(fired, (std::vector<int>{1, 3}));
+}
+
+}  // namespace
+}  // namespace ferry::engine
