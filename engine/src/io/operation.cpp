@@ -7,23 +7,19 @@ namespace ferry::engine::detail {
 
 void operation::release() noexcept {
   if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    // Keep the pool alive across recycle(): it may be closed and freed concurrently.
-    std::shared_ptr<operation_pool> pool = std::move(pool_);
-    pool->recycle(this);
+    // recycle() may delete this operation (a closed pool), and with it the last reference to
+    // the pool: it touches neither after that.
+    pool_->recycle(this);
   }
 }
 
 void operation::mark_completed() noexcept {
-  if (waiters_.load(std::memory_order_acquire) == 0) {
-    completed_.store(true, std::memory_order_release);
-    // A waiter that registered after the check above re-reads `completed_` under the mutex
-    // before sleeping; taking the mutex here orders that read after our store.
-    std::lock_guard lock{mutex_};
-  } else {
-    {
-      std::lock_guard lock{mutex_};
-      completed_.store(true, std::memory_order_release);
-    }
+  // Dekker's handshake with wait_until(): both sides write their flag, then read the other's,
+  // all sequentially consistent. Either the waiter sees `completed_`, or we see the waiter and
+  // notify under the mutex; so the common case (nobody waiting) takes no lock.
+  completed_.store(true, std::memory_order_seq_cst);
+  if (waiters_.load(std::memory_order_seq_cst) != 0) {
+    { std::lock_guard lock{mutex_}; }
     done_.notify_all();
   }
 }
@@ -32,13 +28,13 @@ bool operation::wait_until(std::chrono::steady_clock::time_point deadline) noexc
   if (is_completed()) {
     return true;
   }
-  waiters_.fetch_add(1, std::memory_order_acq_rel);
+  waiters_.fetch_add(1, std::memory_order_seq_cst);
   bool completed = false;
   {
     std::unique_lock lock{mutex_};
     completed = done_.wait_until(lock, deadline, [this] { return is_completed(); });
   }
-  waiters_.fetch_sub(1, std::memory_order_acq_rel);
+  waiters_.fetch_sub(1, std::memory_order_seq_cst);
   return completed;
 }
 
@@ -51,6 +47,7 @@ void operation::reset_for_reuse() noexcept {
   bytes = 0;
   buffer_count = 0;
   endpoints.clear();
+  keep_alive.reset();
   completed_.store(false, std::memory_order_relaxed);
   ended_.store(false, std::memory_order_relaxed);
 }
@@ -61,7 +58,7 @@ async_result operation_pool::acquire(operation_kind kind, const void* owner,
                                      async_callback&& callback, state_ref state) {
   operation* op = nullptr;
   {
-    std::lock_guard lock{mutex_};
+    std::lock_guard lock{lock_};
     if (!free_.empty()) {
       op = free_.back();
       free_.pop_back();
@@ -69,13 +66,13 @@ async_result operation_pool::acquire(operation_kind kind, const void* owner,
   }
   if (op == nullptr) {
     op = new operation;
-    std::lock_guard lock{mutex_};
+    op->loop_ = loop_;
+    op->pool_ = shared_from_this();  // for life: ops are recycled, never re-homed
+    std::lock_guard lock{lock_};
     ++created_;
     // So that recycle() never reallocates: room for every operation ever created.
     free_.reserve(created_);
   }
-  op->loop_ = loop_;
-  op->pool_ = shared_from_this();
   op->kind = kind;
   op->owner = owner;
   op->state = state;
@@ -86,7 +83,7 @@ async_result operation_pool::acquire(operation_kind kind, const void* owner,
 
 void operation_pool::recycle(operation* op) noexcept {
   op->reset_for_reuse();
-  std::unique_lock lock{mutex_};
+  std::unique_lock lock{lock_};
   if (closed_) {
     lock.unlock();
     delete op;
@@ -98,7 +95,7 @@ void operation_pool::recycle(operation* op) noexcept {
 void operation_pool::close() noexcept {
   std::vector<operation*> idle;
   {
-    std::lock_guard lock{mutex_};
+    std::lock_guard lock{lock_};
     closed_ = true;
     idle.swap(free_);
   }
@@ -108,7 +105,7 @@ void operation_pool::close() noexcept {
 }
 
 std::size_t operation_pool::created() const noexcept {
-  std::lock_guard lock{const_cast<std::mutex&>(mutex_)};
+  std::lock_guard lock{lock_};
   return created_;
 }
 

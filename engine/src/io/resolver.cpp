@@ -21,7 +21,7 @@ class resolver_impl final : public asio_stream<resolver_impl>, public abortable 
                     self.resolver_.async_resolve(
                         host, std::to_string(port),
                         self.handler(both, op,
-                                     [self = self.shared_from_this(), op](
+                                     [self = &self, op](
                                          boost::system::error_code ec,
                                          const tcp::resolver::results_type& results) {
                                        for (const auto& entry : results) {

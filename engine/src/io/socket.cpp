@@ -49,7 +49,7 @@ async_result tcp_impl::connect(std::string_view host, std::uint16_t port,
                   self.resolver_.async_resolve(
                       host, std::to_string(port),
                       self.handler(both, op,
-                                   [self = self.shared_from_this(), op](
+                                   [self = &self, op](
                                        boost::system::error_code ec,
                                        const tcp::resolver::results_type& results) {
                                      if (ec) {
@@ -79,8 +79,8 @@ void tcp_impl::start_connect(operation* op, const tcp::resolver::results_type& r
   asio::async_connect(
       socket_, results,
       handler(both, op,
-              [self = shared_from_this(), op](boost::system::error_code ec,
-                                              const tcp::endpoint& connected) {
+              [self = this, op](boost::system::error_code ec,
+                                 const tcp::endpoint& connected) {
                 if (!ec) {
                   boost::system::error_code ignored;
                   self->socket_.set_option(tcp::no_delay{true}, ignored);
@@ -110,7 +110,7 @@ async_result tcp_impl::send(std::span<const const_buffer> buffers, async_callbac
         }
         asio::async_write(self.socket_, buffer_sequence{op->buffers.data(), op->buffer_count},
                           self.handler(sending, op,
-                                       [self = self.shared_from_this(), op](
+                                       [self = &self, op](
                                            boost::system::error_code ec, std::size_t n) {
                                          self->finish(sending, op, to_error_code(ec), n);
                                        }));
@@ -129,7 +129,7 @@ async_result tcp_impl::receive(mutable_buffer buffer, async_callback&& callback,
                   self.socket_.async_read_some(
                       asio::mutable_buffer{buffer.data, buffer.size},
                       self.handler(receiving, op,
-                                   [self = self.shared_from_this(), op](
+                                   [self = &self, op](
                                        boost::system::error_code ec, std::size_t n) {
                                      if (ec == asio::error::eof) {
                                        ec = {};  // a clean close: 0 bytes, no error

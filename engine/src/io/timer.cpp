@@ -30,7 +30,7 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
       timer_.expires_at(std::chrono::time_point_cast<clock_type::duration>(
           clock_type::time_point{at.time_since_epoch()}));
       timer_.async_wait(handler(receiving, op,
-                                [self = shared_from_this(), op](boost::system::error_code ec) {
+                                [self = this, op](boost::system::error_code ec) {
                                   self->finish(receiving, op, to_error_code(ec), 0);
                                 }));
       return;

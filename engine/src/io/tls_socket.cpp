@@ -178,7 +178,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
           self.ssl_.async_handshake(
               ssl::stream_base::client,
               self.handler(both, op,
-                           [self = self.shared_from_this(), op](boost::system::error_code ec) {
+                           [self = &self, op](boost::system::error_code ec) {
                              self->finish(both, op, self->handshake_error(ec), 0);
                            }));
         });
@@ -201,7 +201,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
           }
           asio::async_write(self.ssl_, buffer_sequence{op->buffers.data(), op->buffer_count},
                             self.handler(sending, op,
-                                         [self = self.shared_from_this(), op](
+                                         [self = &self, op](
                                              boost::system::error_code ec, std::size_t n) {
                                            self->finish(sending, op, to_error_code(ec), n);
                                          }));
@@ -221,7 +221,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
           self.ssl_.async_read_some(
               asio::mutable_buffer{buffer.data, buffer.size},
               self.handler(receiving, op,
-                           [self = self.shared_from_this(), op](boost::system::error_code ec,
+                           [self = &self, op](boost::system::error_code ec,
                                                                 std::size_t n) {
                              if (ec == asio::error::eof) {
                                ec = {};  // close_notify: a clean end of stream
@@ -241,7 +241,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
             return;
           }
           self.ssl_.async_shutdown(self.handler(
-              both, op, [self = self.shared_from_this(), op](boost::system::error_code ec) {
+              both, op, [self = &self, op](boost::system::error_code ec) {
                 if (ec == asio::error::eof) {
                   ec = {};  // the peer answered close_notify and closed
                 }

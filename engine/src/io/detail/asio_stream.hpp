@@ -88,10 +88,11 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
       post_completion(op, refused);
       return user_ref;
     }
+    op->keep_alive = this->shared_from_this();  // one reference for the whole operation
     asio::dispatch(strand_,
                    asio::bind_allocator(
                        arena_allocator<void>{op->arena},
-                       [self = this->shared_from_this(), op, dirs, limit,
+                       [self = static_cast<Derived*>(this), op, dirs, limit,
                         initiate = std::forward<Initiate>(initiate)]() mutable {
                          self->mark_active(dirs, true);
                          self->arm(self->timed(dirs), limit);
@@ -144,6 +145,8 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     d.deadline = clock_type::time_point::max();
     mark_active(dirs, false);
     release(dirs);
+    // Released after the callback: it may drop the last other reference to this stream.
+    const std::shared_ptr<void> keep_alive = std::move(op->keep_alive);
     deliver(op, ec, bytes);
   }
 

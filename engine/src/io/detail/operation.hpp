@@ -22,6 +22,22 @@ namespace ferry::engine::detail {
 class loop_state;
 class operation_pool;
 
+/// A lock for critical sections of a few instructions (a pointer pushed or popped), where a
+/// pthread mutex costs more than the work it guards.
+class spin_lock {
+ public:
+  void lock() noexcept {
+    while (flag_.test_and_set(std::memory_order_acquire)) {
+      while (flag_.test(std::memory_order_relaxed)) {
+      }
+    }
+  }
+  void unlock() noexcept { flag_.clear(std::memory_order_release); }
+
+ private:
+  std::atomic_flag flag_;
+};
+
 /// Memory for the I/O framework's handlers, so that starting an operation does not touch the
 /// heap. `Blocks` blocks of `Size` bytes; a request that finds none free (or is too large) falls
 /// back to the heap. Asio frees a handler's memory before invoking it, so chained steps of one
@@ -111,6 +127,9 @@ class operation {
   std::size_t buffer_count = 0;
   std::vector<endpoint> endpoints;
 
+  // What runs the operation keeps itself alive through this while the operation is in flight.
+  std::shared_ptr<void> keep_alive;
+
   handler_arena arena;
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
@@ -163,7 +182,7 @@ class operation_pool : public std::enable_shared_from_this<operation_pool> {
   [[nodiscard]] std::size_t created() const noexcept;
 
  private:
-  std::mutex mutex_;
+  mutable spin_lock lock_;
   std::vector<operation*> free_;
   std::size_t created_ = 0;
   bool closed_ = false;
