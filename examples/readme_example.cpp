@@ -1,6 +1,5 @@
 // The README's library example: fetch a URL's raw HTTP response with the Begin/End socket.
 #include <ferry/engine.hpp>
-
 #include <future>
 #include <iostream>
 #include <string>
@@ -24,33 +23,37 @@ int main(int argc, char** argv) {
   } state;
   std::promise<void> finished;
 
-  s.begin_connect(argv[1], static_cast<std::uint16_t>(std::stoi(argv[2])),
-    [&](async_result& connected) {
-      std::error_code ec;
-      s.end_connect(connected, ec);
-      if (ec) {
-        state.ec = ec;
-        return finished.set_value();
-      }
-      static const std::string request = "GET / HTTP/1.0\r\nHost: example\r\n\r\n";
-      s.begin_send(buffer(request), [&](async_result& sent) {
-        s.end_send(sent);  // the throwing form; the loop catches and reports exceptions
-        // Receive until the server closes: each callback starts the next receive.
-        auto on_receive = [&](auto& self, async_result& r) -> void {
-          auto* st = r.state<reading>();
-          const std::size_t n = s.end_receive(r, st->ec);
-          std::cout.write(st->buffer, static_cast<std::streamsize>(n));
-          st->total += n;
-          if (st->ec || n == 0) {
-            return finished.set_value();
-          }
-          s.begin_receive(buffer(st->buffer, sizeof st->buffer),
-                          [&self](async_result& next) { self(self, next); }, st, 30s);
-        };
-        s.begin_receive(buffer(state.buffer, sizeof state.buffer),
-                        [on_receive](async_result& r) { on_receive(on_receive, r); }, &state, 30s);
-      });
-    }, {}, 10s);
+  s.begin_connect(
+      argv[1], static_cast<std::uint16_t>(std::stoi(argv[2])),
+      [&](async_result& connected) {
+        std::error_code ec;
+        s.end_connect(connected, ec);
+        if (ec) {
+          state.ec = ec;
+          return finished.set_value();
+        }
+        static const std::string request = "GET / HTTP/1.0\r\nHost: example\r\n\r\n";
+        s.begin_send(buffer(request), [&](async_result& sent) {
+          s.end_send(sent);  // the throwing form; the loop catches and reports exceptions
+          // Receive until the server closes: each callback starts the next receive.
+          auto on_receive = [&](auto& self, async_result& r) -> void {
+            auto* st = r.state<reading>();
+            const std::size_t n = s.end_receive(r, st->ec);
+            std::cout.write(st->buffer, static_cast<std::streamsize>(n));
+            st->total += n;
+            if (st->ec || n == 0) {
+              return finished.set_value();
+            }
+            s.begin_receive(
+                buffer(st->buffer, sizeof st->buffer),
+                [&self](async_result& next) { self(self, next); }, st, 30s);
+          };
+          s.begin_receive(
+              buffer(state.buffer, sizeof state.buffer),
+              [on_receive](async_result& r) { on_receive(on_receive, r); }, &state, 30s);
+        });
+      },
+      {}, 10s);
 
   finished.get_future().wait();
   std::cerr << state.total << " bytes" << (state.ec ? ", " + state.ec.message() : "") << '\n';

@@ -6,7 +6,8 @@ using namespace ferry::engine;
 
 failing_stream::failing_stream(std::unique_ptr<stream> inner, std::size_t fail_at,
                                std::error_code failure)
-    : stream(inner->loop_state()), inner_(std::move(inner)), fail_at_(fail_at), failure_(failure) {}
+    : stream(inner->loop_state()), inner_(std::move(inner)), fail_at_(fail_at), failure_(failure) {
+}
 
 bool failing_stream::fail_now(async_result& own) {
   if (count_++ != fail_at_) {
@@ -17,8 +18,7 @@ bool failing_stream::fail_now(async_result& own) {
 }
 
 async_result failing_stream::begin_send(std::span<const const_buffer> buffers,
-                                        async_callback callback, state_ref state,
-                                        timeout limit) {
+                                        async_callback callback, state_ref state, timeout limit) {
   async_result own = start_operation(operation_kind::send, std::move(callback), state);
   async_result user = own;
   if (!fail_now(own)) {

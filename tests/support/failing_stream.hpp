@@ -24,8 +24,7 @@ class failing_stream final : public engine::stream {
   engine::async_result begin_receive(engine::mutable_buffer buffer, engine::async_callback callback,
                                      engine::state_ref state = {},
                                      engine::timeout limit = engine::no_timeout) override;
-  engine::async_result begin_shutdown(engine::async_callback callback,
-                                      engine::state_ref state = {},
+  engine::async_result begin_shutdown(engine::async_callback callback, engine::state_ref state = {},
                                       engine::timeout limit = engine::no_timeout) override;
   void cancel() noexcept override { inner_->cancel(); }
   void close() noexcept override { inner_->close(); }

@@ -109,7 +109,8 @@ struct loopback_server::impl {
         return;
       }
       case server_mode::echo:
-      case server_mode::sink: break;
+      case server_mode::sink:
+        break;
     }
     if (!tls) {
       exchange(peer);
@@ -131,9 +132,9 @@ loopback_server::loopback_server(server_mode mode, std::string address,
     impl_->tls.emplace(asio::ssl::context::tls_server);
     impl_->tls->use_certificate_chain(
         asio::buffer(certificate->certificate_pem.data(), certificate->certificate_pem.size()));
-    impl_->tls->use_private_key(asio::buffer(certificate->key_pem.data(),
-                                             certificate->key_pem.size()),
-                                asio::ssl::context::pem);
+    impl_->tls->use_private_key(
+        asio::buffer(certificate->key_pem.data(), certificate->key_pem.size()),
+        asio::ssl::context::pem);
   }
   const tcp::endpoint where{asio::ip::make_address(address), 0};
   impl_->acceptor.open(where.protocol());
@@ -179,8 +180,12 @@ std::size_t loopback_server::connections() const noexcept {
   return impl_->accepted;
 }
 
-std::uint64_t loopback_server::bytes_received() const noexcept { return impl_->received; }
-bool loopback_server::pattern_ok() const noexcept { return impl_->pattern_ok; }
+std::uint64_t loopback_server::bytes_received() const noexcept {
+  return impl_->received;
+}
+bool loopback_server::pattern_ok() const noexcept {
+  return impl_->pattern_ok;
+}
 
 bool loopback_server::wait_for_finished(std::size_t count, int seconds) const {
   std::unique_lock lock{impl_->mutex};

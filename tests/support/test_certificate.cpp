@@ -97,8 +97,8 @@ std::string to_pem(EVP_PKEY* key) {
 
 test_pki::test_pki() {
   const pkey_ptr ca_key = make_key();
-  const x509_ptr ca_cert = issue("ferry test CA", ca_key.get(), nullptr, ca_key.get(), true, -1,
-                                 30, 1);
+  const x509_ptr ca_cert =
+      issue("ferry test CA", ca_key.get(), nullptr, ca_key.get(), true, -1, 30, 1);
   ca = {to_pem(ca_cert.get()), to_pem(ca_key.get())};
 
   const pkey_ptr server_key = make_key();

@@ -1,8 +1,8 @@
 // ferry — the command-line tool. Today it has one command, `engine-demo`, which drives the
 // Begin/End socket engine end to end; `get` and `put` arrive with the HTTP and transfer layers.
-#include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <ferry/ferry.hpp>
 #include <future>
@@ -41,8 +41,8 @@ struct raw_fetch {
 
   void receive_next() {
     s.begin_receive(
-        ferry::engine::buffer(buffer),
-        [](async_result& r) { r.state<raw_fetch>()->on_receive(r); }, this, 30s);
+        ferry::engine::buffer(buffer), [](async_result& r) { r.state<raw_fetch>()->on_receive(r); },
+        this, 30s);
   }
 };
 
@@ -63,8 +63,8 @@ int engine_demo(const std::string& host, std::uint16_t port, const std::string& 
     fmt::print(stderr, "ferry: open {}: {}\n", output_path, ec.message());
     return 8;
   }
-  const std::string request =
-      fmt::format("GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: ferry-engine-demo\r\n\r\n", path, host);
+  const std::string request = fmt::format(
+      "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: ferry-engine-demo\r\n\r\n", path, host);
   const auto start = std::chrono::steady_clock::now();
   (void)send(s, buffer(request), 10s, ec);
   if (ec) {
@@ -75,15 +75,16 @@ int engine_demo(const std::string& host, std::uint16_t port, const std::string& 
   auto done = fetch.finished.get_future();
   loop.post([&] { fetch.receive_next(); });
   done.wait();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (fetch.ec) {
     fmt::print(stderr, "ferry: receive: {}\n", fetch.ec.message());
     return fetch.ec == condition::local_io ? 8 : 3;
   }
   output->sync_data(ec);
-  fmt::print(stderr, "ferry: {} bytes from {} in {:.3f} s ({:.0f} MiB/s) into {}\n",
-             fetch.written, peer.to_string(), seconds,
-             static_cast<double>(fetch.written) / seconds / (1 << 20), output_path);
+  fmt::print(stderr, "ferry: {} bytes from {} in {:.3f} s ({:.0f} MiB/s) into {}\n", fetch.written,
+             peer.to_string(), seconds, static_cast<double>(fetch.written) / seconds / (1 << 20),
+             output_path);
   return 0;
 }
 

@@ -40,7 +40,9 @@ async_result async_result::adopt(detail::operation* op) noexcept {
   return result;
 }
 
-bool async_result::is_completed() const noexcept { return op_ != nullptr && op_->is_completed(); }
+bool async_result::is_completed() const noexcept {
+  return op_ != nullptr && op_->is_completed();
+}
 
 void async_result::wait(std::error_code& ec) const {
   (void)wait_for(std::chrono::steady_clock::duration::max(), ec);

@@ -1,6 +1,7 @@
 #include "ferry/engine/io/blocking.hpp"
 
 #include "detail/loop_state.hpp"
+#include "detail/or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/socket.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
@@ -16,23 +17,6 @@ bool on_loop_thread(const stream& s, std::error_code& ec) {
   return false;
 }
 
-template <class F>
-auto or_throw(const char* what, F&& f) {
-  std::error_code ec;
-  if constexpr (std::is_void_v<decltype(f(ec))>) {
-    f(ec);
-    if (ec) {
-      throw std::system_error{ec, what};
-    }
-  } else {
-    auto result = f(ec);
-    if (ec) {
-      throw std::system_error{ec, what};
-    }
-    return result;
-  }
-}
-
 }  // namespace
 
 endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit,
@@ -45,7 +29,8 @@ endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout l
 }
 
 endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit) {
-  return or_throw("connect", [&](std::error_code& ec) { return connect(s, host, port, limit, ec); });
+  return detail::or_throw("connect",
+                          [&](std::error_code& ec) { return connect(s, host, port, limit, ec); });
 }
 
 void connect(tls_socket& s, std::string_view host, std::uint16_t port, timeout limit,
@@ -63,7 +48,7 @@ void connect(tls_socket& s, std::string_view host, std::uint16_t port, timeout l
 }
 
 void connect(tls_socket& s, std::string_view host, std::uint16_t port, timeout limit) {
-  or_throw("connect", [&](std::error_code& ec) { connect(s, host, port, limit, ec); });
+  detail::or_throw("connect", [&](std::error_code& ec) { connect(s, host, port, limit, ec); });
 }
 
 std::size_t send(stream& s, const_buffer bytes, timeout limit, std::error_code& ec) {
@@ -75,7 +60,7 @@ std::size_t send(stream& s, const_buffer bytes, timeout limit, std::error_code& 
 }
 
 std::size_t send(stream& s, const_buffer bytes, timeout limit) {
-  return or_throw("send", [&](std::error_code& ec) { return send(s, bytes, limit, ec); });
+  return detail::or_throw("send", [&](std::error_code& ec) { return send(s, bytes, limit, ec); });
 }
 
 std::size_t receive(stream& s, mutable_buffer into, timeout limit, std::error_code& ec) {
@@ -87,7 +72,8 @@ std::size_t receive(stream& s, mutable_buffer into, timeout limit, std::error_co
 }
 
 std::size_t receive(stream& s, mutable_buffer into, timeout limit) {
-  return or_throw("receive", [&](std::error_code& ec) { return receive(s, into, limit, ec); });
+  return detail::or_throw("receive",
+                          [&](std::error_code& ec) { return receive(s, into, limit, ec); });
 }
 
 }  // namespace ferry::engine

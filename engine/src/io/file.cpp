@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "detail/or_throw.hpp"
 #include "ferry/engine/error.hpp"
 
 namespace ferry::engine {
@@ -15,15 +16,21 @@ namespace {
 std::error_code from_errno(int value) noexcept {
   switch (value) {
     case ENOENT:
-    case ENOTDIR: return error::file_not_found;
-    case EEXIST: return error::file_exists;
+    case ENOTDIR:
+      return error::file_not_found;
+    case EEXIST:
+      return error::file_exists;
     case EACCES:
     case EPERM:
-    case EROFS: return error::permission_denied;
+    case EROFS:
+      return error::permission_denied;
     case ENOSPC:
-    case EDQUOT: return error::no_space;
-    case EWOULDBLOCK: return error::file_locked;
-    default: return {value, std::system_category()};
+    case EDQUOT:
+      return error::no_space;
+    case EWOULDBLOCK:
+      return error::file_locked;
+    default:
+      return {value, std::system_category()};
   }
 }
 
@@ -40,8 +47,8 @@ class posix_file final : public file {
     const auto* data = static_cast<const char*>(bytes.data);
     std::size_t done = 0;
     while (done < bytes.size) {
-      const ssize_t n = ::pwrite(fd_, data + done, bytes.size - done,
-                                 static_cast<off_t>(offset + done));
+      const ssize_t n =
+          ::pwrite(fd_, data + done, bytes.size - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) {
           continue;
@@ -104,8 +111,7 @@ class posix_file final : public file {
 
   using file::resize;
   void resize(std::uint64_t length, std::error_code& ec) override {
-    ec = ::ftruncate(fd_, static_cast<off_t>(length)) == 0 ? std::error_code{}
-                                                           : from_errno(errno);
+    ec = ::ftruncate(fd_, static_cast<off_t>(length)) == 0 ? std::error_code{} : from_errno(errno);
   }
 
   using file::allocate;
@@ -171,8 +177,8 @@ class posix_file_system final : public file_system {
 
   using file_system::sync_directory;
   void sync_directory(const std::filesystem::path& directory, std::error_code& ec) override {
-    const int fd = ::open(directory.empty() ? "." : directory.c_str(),
-                          O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const int fd =
+        ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
       ec = from_errno(errno);
       return;
@@ -187,65 +193,53 @@ class posix_file_system final : public file_system {
   }
 };
 
-template <class F>
-auto or_throw(const char* what, F&& f) {
-  std::error_code ec;
-  if constexpr (std::is_void_v<decltype(f(ec))>) {
-    f(ec);
-    if (ec) {
-      throw std::system_error{ec, what};
-    }
-  } else {
-    auto result = f(ec);
-    if (ec) {
-      throw std::system_error{ec, what};
-    }
-    return result;
-  }
-}
-
 }  // namespace
 
 std::size_t file::write_at(std::uint64_t offset, const_buffer bytes) {
-  return or_throw("file::write_at", [&](std::error_code& ec) { return write_at(offset, bytes, ec); });
+  return detail::or_throw("file::write_at",
+                          [&](std::error_code& ec) { return write_at(offset, bytes, ec); });
 }
 std::size_t file::read_at(std::uint64_t offset, mutable_buffer into) {
-  return or_throw("file::read_at", [&](std::error_code& ec) { return read_at(offset, into, ec); });
+  return detail::or_throw("file::read_at",
+                          [&](std::error_code& ec) { return read_at(offset, into, ec); });
 }
 void file::sync_data() {
-  or_throw("file::sync_data", [&](std::error_code& ec) { sync_data(ec); });
+  detail::or_throw("file::sync_data", [&](std::error_code& ec) { sync_data(ec); });
 }
 void file::sync() {
-  or_throw("file::sync", [&](std::error_code& ec) { sync(ec); });
+  detail::or_throw("file::sync", [&](std::error_code& ec) { sync(ec); });
 }
 std::uint64_t file::size() const {
-  return or_throw("file::size", [&](std::error_code& ec) { return size(ec); });
+  return detail::or_throw("file::size", [&](std::error_code& ec) { return size(ec); });
 }
 void file::resize(std::uint64_t length) {
-  or_throw("file::resize", [&](std::error_code& ec) { resize(length, ec); });
+  detail::or_throw("file::resize", [&](std::error_code& ec) { resize(length, ec); });
 }
 void file::allocate(std::uint64_t offset, std::uint64_t length) {
-  or_throw("file::allocate", [&](std::error_code& ec) { allocate(offset, length, ec); });
+  detail::or_throw("file::allocate", [&](std::error_code& ec) { allocate(offset, length, ec); });
 }
 void file::lock_exclusive() {
-  or_throw("file::lock_exclusive", [&](std::error_code& ec) { lock_exclusive(ec); });
+  detail::or_throw("file::lock_exclusive", [&](std::error_code& ec) { lock_exclusive(ec); });
 }
 void file::unlock() {
-  or_throw("file::unlock", [&](std::error_code& ec) { unlock(ec); });
+  detail::or_throw("file::unlock", [&](std::error_code& ec) { unlock(ec); });
 }
 
 std::unique_ptr<file> file_system::open(const std::filesystem::path& path, open_mode mode) {
-  return or_throw("file_system::open", [&](std::error_code& ec) { return open(path, mode, ec); });
+  return detail::or_throw("file_system::open",
+                          [&](std::error_code& ec) { return open(path, mode, ec); });
 }
 void file_system::atomic_replace(const std::filesystem::path& from,
                                  const std::filesystem::path& to) {
-  or_throw("file_system::atomic_replace", [&](std::error_code& ec) { atomic_replace(from, to, ec); });
+  detail::or_throw("file_system::atomic_replace",
+                   [&](std::error_code& ec) { atomic_replace(from, to, ec); });
 }
 void file_system::sync_directory(const std::filesystem::path& directory) {
-  or_throw("file_system::sync_directory", [&](std::error_code& ec) { sync_directory(directory, ec); });
+  detail::or_throw("file_system::sync_directory",
+                   [&](std::error_code& ec) { sync_directory(directory, ec); });
 }
 void file_system::remove(const std::filesystem::path& path) {
-  or_throw("file_system::remove", [&](std::error_code& ec) { remove(path, ec); });
+  detail::or_throw("file_system::remove", [&](std::error_code& ec) { remove(path, ec); });
 }
 
 file_system& file_system::local() noexcept {

@@ -4,12 +4,16 @@
 
 namespace ferry::engine {
 
-io_loop::io_loop() : state_(std::make_shared<detail::asio_loop>()) {}
+io_loop::io_loop() : state_(std::make_shared<detail::asio_loop>()) {
+}
 
 io_loop::io_loop(boost::asio::io_context& context)
-    : state_(std::make_shared<detail::asio_loop>(context)) {}
+    : state_(std::make_shared<detail::asio_loop>(context)) {
+}
 
-io_loop::~io_loop() { shutdown(); }
+io_loop::~io_loop() {
+  shutdown();
+}
 
 void io_loop::start(unsigned threads) {
   auto& loop = detail::asio_of(*state_);
@@ -35,7 +39,9 @@ std::size_t io_loop::poll() {
   return context.poll();
 }
 
-void io_loop::stop() { detail::asio_of(*state_).context().stop(); }
+void io_loop::stop() {
+  detail::asio_of(*state_).context().stop();
+}
 
 void io_loop::shutdown() {
   auto& loop = detail::asio_of(*state_);
@@ -69,13 +75,17 @@ void io_loop::post(std::function<void()> fn) {
                     });
 }
 
-bool io_loop::running_in_this_thread() const noexcept { return state_->running_in_this_thread(); }
+bool io_loop::running_in_this_thread() const noexcept {
+  return state_->running_in_this_thread();
+}
 
 void io_loop::set_exception_handler(std::function<void(std::exception_ptr)> handler) {
   state_->set_exception_handler(std::move(handler));
 }
 
-std::size_t io_loop::exceptions_caught() const noexcept { return state_->exceptions_caught(); }
+std::size_t io_loop::exceptions_caught() const noexcept {
+  return state_->exceptions_caught();
+}
 
 boost::asio::io_context& io_loop::context() noexcept {
   return detail::asio_of(*state_).context();

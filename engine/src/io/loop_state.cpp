@@ -4,9 +4,12 @@
 
 namespace ferry::engine::detail {
 
-loop_state::loop_state() : pool_(std::make_shared<operation_pool>(*this)) {}
+loop_state::loop_state() : pool_(std::make_shared<operation_pool>(*this)) {
+}
 
-loop_state::~loop_state() { pool_->close(); }
+loop_state::~loop_state() {
+  pool_->close();
+}
 
 void loop_state::invoke(async_callback& callback, async_result& result) noexcept {
   if (!callback) {

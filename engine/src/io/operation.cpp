@@ -52,7 +52,9 @@ void operation::reset_for_reuse() noexcept {
   ended_.store(false, std::memory_order_relaxed);
 }
 
-operation_pool::~operation_pool() { close(); }
+operation_pool::~operation_pool() {
+  close();
+}
 
 async_result operation_pool::acquire(operation_kind kind, const void* owner,
                                      async_callback&& callback, state_ref state) {

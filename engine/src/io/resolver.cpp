@@ -16,20 +16,20 @@ class resolver_impl final : public asio_stream<resolver_impl>, public abortable 
 
   async_result resolve(std::string_view host, std::uint16_t port, async_callback&& callback,
                        state_ref state, timeout limit) {
-    return launch(operation_kind::resolve, both, std::move(callback), state, limit,
-                  [host = std::string{host}, port](resolver_impl& self, operation* op) {
-                    self.resolver_.async_resolve(
-                        host, std::to_string(port),
-                        self.handler(both, op,
-                                     [self = &self, op](
-                                         boost::system::error_code ec,
-                                         const tcp::resolver::results_type& results) {
-                                       for (const auto& entry : results) {
-                                         op->endpoints.push_back(from_asio(entry.endpoint()));
-                                       }
-                                       self->finish(both, op, to_error_code(ec), 0);
-                                     }));
-                  });
+    return launch(
+        operation_kind::resolve, both, std::move(callback), state, limit,
+        [host = std::string{host}, port](resolver_impl& self, operation* op) {
+          self.resolver_.async_resolve(
+              host, std::to_string(port),
+              self.handler(both, op,
+                           [self = &self, op](boost::system::error_code ec,
+                                              const tcp::resolver::results_type& results) {
+                             for (const auto& entry : results) {
+                               op->endpoints.push_back(from_asio(entry.endpoint()));
+                             }
+                             self->finish(both, op, to_error_code(ec), 0);
+                           }));
+        });
   }
 
   void cancel() noexcept {
@@ -54,7 +54,9 @@ resolver::resolver(io_loop& loop) : impl_(std::make_shared<detail::resolver_impl
   loop.state()->add(impl_);
 }
 
-resolver::~resolver() { impl_->abort(); }
+resolver::~resolver() {
+  impl_->abort();
+}
 
 async_result resolver::begin_resolve(std::string_view host, std::uint16_t port,
                                      async_callback callback, state_ref state, timeout limit) {
@@ -78,6 +80,8 @@ std::vector<endpoint> resolver::end_resolve(async_result& result) {
   return endpoints;
 }
 
-void resolver::cancel() noexcept { impl_->cancel(); }
+void resolver::cancel() noexcept {
+  impl_->cancel();
+}
 
 }  // namespace ferry::engine

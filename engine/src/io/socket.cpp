@@ -15,8 +15,7 @@ tcp::endpoint to_asio(const endpoint& e) {
     std::copy(e.bytes().begin(), e.bytes().end(), bytes.begin());
     return {asio::ip::address_v6{bytes, e.scope_id()}, e.port()};
   }
-  return {asio::ip::address_v4{{e.bytes()[0], e.bytes()[1], e.bytes()[2], e.bytes()[3]}},
-          e.port()};
+  return {asio::ip::address_v4{{e.bytes()[0], e.bytes()[1], e.bytes()[2], e.bytes()[3]}}, e.port()};
 }
 
 endpoint from_asio(const tcp::endpoint& e) {
@@ -32,6 +31,15 @@ endpoint from_asio(const tcp::endpoint& e) {
   return endpoint::v4({bytes[0], bytes[1], bytes[2], bytes[3]}, e.port());
 }
 
+std::vector<tcp::endpoint> to_asio(std::span<const endpoint> endpoints) {
+  std::vector<tcp::endpoint> converted;
+  converted.reserve(endpoints.size());
+  for (const endpoint& e : endpoints) {
+    converted.push_back(to_asio(e));
+  }
+  return converted;
+}
+
 bool copy_buffers(operation& op, std::span<const const_buffer> buffers) noexcept {
   if (buffers.size() > operation::max_buffers) {
     return false;
@@ -41,17 +49,16 @@ bool copy_buffers(operation& op, std::span<const const_buffer> buffers) noexcept
   return true;
 }
 
-async_result tcp_impl::connect(std::string_view host, std::uint16_t port,
-                               async_callback&& callback, state_ref state, timeout limit) {
+async_result tcp_impl::connect(std::string_view host, std::uint16_t port, async_callback&& callback,
+                               state_ref state, timeout limit) {
   mark_closed(false);
   return launch(operation_kind::connect, both, std::move(callback), state, limit,
                 [host = std::string{host}, port](tcp_impl& self, operation* op) {
                   self.resolver_.async_resolve(
                       host, std::to_string(port),
                       self.handler(both, op,
-                                   [self = &self, op](
-                                       boost::system::error_code ec,
-                                       const tcp::resolver::results_type& results) {
+                                   [self = &self, op](boost::system::error_code ec,
+                                                      const tcp::resolver::results_type& results) {
                                      if (ec) {
                                        self->finish(both, op, to_error_code(ec), 0);
                                        return;
@@ -79,8 +86,7 @@ void tcp_impl::start_connect(operation* op, const tcp::resolver::results_type& r
   asio::async_connect(
       socket_, results,
       handler(both, op,
-              [self = this, op](boost::system::error_code ec,
-                                 const tcp::endpoint& connected) {
+              [self = this, op](boost::system::error_code ec, const tcp::endpoint& connected) {
                 if (!ec) {
                   boost::system::error_code ignored;
                   self->socket_.set_option(tcp::no_delay{true}, ignored);
@@ -108,20 +114,19 @@ async_result tcp_impl::send(std::span<const const_buffer> buffers, async_callbac
           self.fail(sending, op, error::operation_aborted);  // closed while it waited
           return;
         }
-        asio::async_write(self.socket_, buffer_sequence{op->buffers.data(), op->buffer_count},
-                          self.handler(sending, op,
-                                       [self = &self, op](
-                                           boost::system::error_code ec, std::size_t n) {
-                                         self->finish(sending, op, to_error_code(ec), n);
-                                       }));
+        asio::async_write(
+            self.socket_, buffer_sequence{op->buffers.data(), op->buffer_count},
+            self.handler(sending, op,
+                         [self = &self, op](boost::system::error_code ec, std::size_t n) {
+                           self->finish(sending, op, to_error_code(ec), n);
+                         }));
       });
 }
 
 async_result tcp_impl::receive(mutable_buffer buffer, async_callback&& callback, state_ref state,
                                timeout limit) {
   return launch(operation_kind::receive, receiving, std::move(callback), state, limit,
-                not_connected_check(),
-                [buffer](tcp_impl& self, operation* op) {
+                not_connected_check(), [buffer](tcp_impl& self, operation* op) {
                   if (!self.is_open()) {
                     self.fail(receiving, op, error::operation_aborted);  // closed while it waited
                     return;
@@ -129,8 +134,7 @@ async_result tcp_impl::receive(mutable_buffer buffer, async_callback&& callback,
                   self.socket_.async_read_some(
                       asio::mutable_buffer{buffer.data, buffer.size},
                       self.handler(receiving, op,
-                                   [self = &self, op](
-                                       boost::system::error_code ec, std::size_t n) {
+                                   [self = &self, op](boost::system::error_code ec, std::size_t n) {
                                      if (ec == asio::error::eof) {
                                        ec = {};  // a clean close: 0 bytes, no error
                                      }
@@ -141,8 +145,7 @@ async_result tcp_impl::receive(mutable_buffer buffer, async_callback&& callback,
 
 async_result tcp_impl::shutdown(async_callback&& callback, state_ref state, timeout limit) {
   return launch(operation_kind::shutdown, sending, std::move(callback), state, limit,
-                not_connected_check(),
-                [](tcp_impl& self, operation* op) {
+                not_connected_check(), [](tcp_impl& self, operation* op) {
                   boost::system::error_code ec;
                   self.socket_.shutdown(tcp::socket::shutdown_send, ec);
                   self.fail(sending, op, to_error_code(ec));
@@ -178,9 +181,13 @@ socket::socket(io_loop& loop)
   loop_state()->add(impl_);
 }
 
-socket::~socket() { impl_->close(); }
+socket::~socket() {
+  impl_->close();
+}
 
-const void* socket::operation_owner() const noexcept { return impl_.get(); }
+const void* socket::operation_owner() const noexcept {
+  return impl_.get();
+}
 
 async_result socket::begin_connect(std::string_view host, std::uint16_t port,
                                    async_callback callback, state_ref state, timeout limit) {
@@ -189,12 +196,7 @@ async_result socket::begin_connect(std::string_view host, std::uint16_t port,
 
 async_result socket::begin_connect(std::span<const endpoint> endpoints, async_callback callback,
                                    state_ref state, timeout limit) {
-  std::vector<detail::tcp::endpoint> converted;
-  converted.reserve(endpoints.size());
-  for (const endpoint& e : endpoints) {
-    converted.push_back(detail::to_asio(e));
-  }
-  return impl_->connect(std::move(converted), std::move(callback), state, limit);
+  return impl_->connect(detail::to_asio(endpoints), std::move(callback), state, limit);
 }
 
 endpoint socket::end_connect(async_result& result, std::error_code& ec) {
@@ -215,8 +217,8 @@ async_result socket::begin_send(std::span<const const_buffer> buffers, async_cal
   return impl_->send(buffers, std::move(callback), state, limit);
 }
 
-async_result socket::begin_receive(mutable_buffer buffer, async_callback callback,
-                                   state_ref state, timeout limit) {
+async_result socket::begin_receive(mutable_buffer buffer, async_callback callback, state_ref state,
+                                   timeout limit) {
   return impl_->receive(buffer, std::move(callback), state, limit);
 }
 
@@ -224,9 +226,15 @@ async_result socket::begin_shutdown(async_callback callback, state_ref state, ti
   return impl_->shutdown(std::move(callback), state, limit);
 }
 
-void socket::cancel() noexcept { impl_->cancel(); }
-void socket::close() noexcept { impl_->close(); }
-bool socket::is_open() const noexcept { return impl_->is_open(); }
+void socket::cancel() noexcept {
+  impl_->cancel();
+}
+void socket::close() noexcept {
+  impl_->close();
+}
+bool socket::is_open() const noexcept {
+  return impl_->is_open();
+}
 
 endpoint socket::local_endpoint(std::error_code& ec) const {
   boost::system::error_code bec;

@@ -7,8 +7,10 @@
 
 namespace ferry::engine {
 
-stream::stream(io_loop& loop) : loop_(loop.state()) {}
-stream::stream(std::shared_ptr<detail::loop_state> loop) noexcept : loop_(std::move(loop)) {}
+stream::stream(io_loop& loop) : loop_(loop.state()) {
+}
+stream::stream(std::shared_ptr<detail::loop_state> loop) noexcept : loop_(std::move(loop)) {
+}
 stream::~stream() = default;
 
 async_result stream::begin_send(const_buffer buffer, async_callback callback, state_ref state,
@@ -65,8 +67,7 @@ void stream::post_completion(async_result&& operation, std::error_code ec,
   }
 }
 
-std::size_t stream::end_operation(operation_kind kind, async_result& result,
-                                  std::error_code& ec) {
+std::size_t stream::end_operation(operation_kind kind, async_result& result, std::error_code& ec) {
   return detail::end_operation(kind, operation_owner(), result, ec);
 }
 

@@ -22,7 +22,8 @@ throttle::throttle(std::uint64_t bytes_per_second, std::uint64_t burst, throttle
       tokens_(static_cast<double>(burst_)),
       last_(time_source.now()),
       parent_(parent),
-      clock_(&time_source) {}
+      clock_(&time_source) {
+}
 
 void throttle::refill(clock::time_point now) {
   if (now <= last_) {

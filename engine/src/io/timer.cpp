@@ -1,5 +1,7 @@
 #include "ferry/engine/io/timer.hpp"
 
+#include <mutex>
+
 #include "detail/asio_stream.hpp"
 #include "ferry/engine/io/io_loop.hpp"
 
@@ -9,7 +11,11 @@ namespace detail {
 class timer_impl final : public asio_stream<timer_impl>, public abortable {
  public:
   timer_impl(std::shared_ptr<loop_state> loop, clock& time_source)
-      : asio_stream(std::move(loop)), clock_(&time_source), timer_(strand_) {}
+      : asio_stream(std::move(loop)),
+        clock_(&time_source),
+        real_(time_source.is_real()),
+        manual_(real_ ? nullptr : static_cast<manual_clock*>(&time_source)),
+        timer_(strand_) {}
 
   async_result wait_until(clock::time_point at, async_callback&& callback, state_ref state) {
     return launch(operation_kind::wait, receiving, std::move(callback), state, no_timeout,
@@ -22,22 +28,38 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
   void abort() noexcept override { cancel(); }
   void on_deadline(direction&) noexcept {}
 
+  // The public timer is going away, and its manual clock may go right after: unhook from the
+  // clock now, on this thread; the pending wait is aborted on the strand later, without it.
+  void detach() noexcept {
+    {
+      std::lock_guard lock{manual_mutex_};
+      if (manual_ != nullptr) {
+        (void)manual_->cancel_at(manual_id_);
+        manual_ = nullptr;
+      }
+    }
+    cancel();
+  }
+
   [[nodiscard]] clock& time_source() const noexcept { return *clock_; }
 
  private:
   void start(clock::time_point at, operation* op) {
-    if (clock_->is_real()) {
+    if (real_) {
       timer_.expires_at(std::chrono::time_point_cast<clock_type::duration>(
           clock_type::time_point{at.time_since_epoch()}));
-      timer_.async_wait(handler(receiving, op,
-                                [self = this, op](boost::system::error_code ec) {
-                                  self->finish(receiving, op, to_error_code(ec), 0);
-                                }));
+      timer_.async_wait(handler(receiving, op, [self = this, op](boost::system::error_code ec) {
+        self->finish(receiving, op, to_error_code(ec), 0);
+      }));
       return;
     }
-    auto& manual = static_cast<manual_clock&>(*clock_);
     pending_ = op;
-    manual_id_ = manual.call_at(at, [weak = weak_from_this(), op] {
+    std::lock_guard lock{manual_mutex_};
+    if (manual_ == nullptr) {
+      fire_manual(op, error::operation_aborted);  // detached before the wait could start
+      return;
+    }
+    manual_id_ = manual_->call_at(at, [weak = weak_from_this(), op] {
       if (auto self = weak.lock()) {
         asio::dispatch(self->strand_, [self, op] { self->fire_manual(op, {}); });
       }
@@ -53,19 +75,31 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
   }
 
   void cancel_now() noexcept {
-    if (clock_->is_real()) {
+    if (real_) {
       timer_.cancel();
       return;
     }
-    if (pending_ != nullptr && static_cast<manual_clock&>(*clock_).cancel_at(manual_id_)) {
+    if (pending_ == nullptr) {
+      return;
+    }
+    bool removed = false;
+    {
+      std::lock_guard lock{manual_mutex_};
+      // Detached: detach() already removed the call from the clock.
+      removed = manual_ == nullptr || manual_->cancel_at(manual_id_);
+    }
+    if (removed) {
       fire_manual(pending_, error::operation_aborted);
     }
   }
 
-  clock* clock_;
+  clock* clock_;  // for now() on the caller's thread only; the strand uses real_ and manual_
+  const bool real_;
+  std::mutex manual_mutex_;
+  manual_clock* manual_;  // null for a real clock, or once detached
+  std::uint64_t manual_id_ = 0;
   asio::steady_timer timer_;
   operation* pending_ = nullptr;  // the wait on a manual clock, strand only
-  std::uint64_t manual_id_ = 0;
 };
 
 }  // namespace detail
@@ -76,7 +110,9 @@ timer::timer(io_loop& loop, clock& time_source)
   loop.state()->add(impl_);
 }
 
-timer::~timer() { impl_->cancel(); }
+timer::~timer() {
+  impl_->cancel();
+}
 
 async_result timer::begin_wait_until(clock::time_point at, async_callback callback,
                                      state_ref state) {
@@ -99,8 +135,12 @@ void timer::end_wait(async_result& result) {
   }
 }
 
-void timer::cancel() noexcept { impl_->cancel(); }
+void timer::cancel() noexcept {
+  impl_->cancel();
+}
 
-clock& timer::time_source() const noexcept { return impl_->time_source(); }
+clock& timer::time_source() const noexcept {
+  return impl_->time_source();
+}
 
 }  // namespace ferry::engine

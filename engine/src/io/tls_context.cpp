@@ -22,7 +22,8 @@ tls_context_impl::tls_context_impl() : context(boost::asio::ssl::context::tls_cl
 
 }  // namespace detail
 
-tls_context::tls_context() : impl_(std::make_shared<detail::tls_context_impl>()) {}
+tls_context::tls_context() : impl_(std::make_shared<detail::tls_context_impl>()) {
+}
 tls_context::~tls_context() = default;
 
 void tls_context::add_ca_file(const std::string& path, std::error_code& ec) {
@@ -69,6 +70,8 @@ void tls_context::disable_verification() noexcept {
   impl_->context.set_verify_mode(boost::asio::ssl::verify_none);
 }
 
-bool tls_context::verifies_peer() const noexcept { return impl_->verify.load(); }
+bool tls_context::verifies_peer() const noexcept {
+  return impl_->verify.load();
+}
 
 }  // namespace ferry::engine

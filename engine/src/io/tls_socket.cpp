@@ -19,12 +19,12 @@ namespace ssl = asio::ssl;
 /// The operations every tls_socket implementation offers, whatever runs beneath it.
 class tls_impl_base : public abortable {
  public:
-  virtual async_result connect(std::string_view host, std::uint16_t port,
-                               async_callback&& callback, state_ref state, timeout limit) = 0;
+  virtual async_result connect(std::string_view host, std::uint16_t port, async_callback&& callback,
+                               state_ref state, timeout limit) = 0;
   virtual async_result connect(std::vector<tcp::endpoint> endpoints, async_callback&& callback,
                                state_ref state, timeout limit) = 0;
-  virtual async_result handshake(std::string_view host, async_callback&& callback,
-                                 state_ref state, timeout limit) = 0;
+  virtual async_result handshake(std::string_view host, async_callback&& callback, state_ref state,
+                                 timeout limit) = 0;
   virtual async_result send(std::span<const const_buffer> buffers, async_callback&& callback,
                             state_ref state, timeout limit) = 0;
   virtual async_result receive(mutable_buffer buffer, async_callback&& callback, state_ref state,
@@ -43,7 +43,8 @@ class stream_adapter {
   using executor_type = asio_stream<tcp_impl>::strand_type;
   using lowest_layer_type = stream_adapter;  // required by ssl::stream; there is nothing lower
 
-  stream_adapter(stream& inner, executor_type strand) : inner_(&inner), strand_(std::move(strand)) {}
+  stream_adapter(stream& inner, executor_type strand)
+      : inner_(&inner), strand_(std::move(strand)) {}
 
   [[nodiscard]] executor_type get_executor() const noexcept { return strand_; }
   [[nodiscard]] stream_adapter& lowest_layer() noexcept { return *this; }
@@ -54,13 +55,12 @@ class stream_adapter {
         [this](auto handler, const Buffers& b) {
           const asio::mutable_buffer first = *asio::buffer_sequence_begin(b);
           watch_cancellation(handler);
-          inner_->begin_receive(
-              mutable_buffer{first.data(), first.size()},
-              [this, h = std::move(handler)](async_result& r) mutable {
-                std::error_code ec;
-                const std::size_t n = inner_->end_receive(r, ec);
-                complete(std::move(h), ec, n, !ec && n == 0);
-              });
+          inner_->begin_receive(mutable_buffer{first.data(), first.size()},
+                                [this, h = std::move(handler)](async_result& r) mutable {
+                                  std::error_code ec;
+                                  const std::size_t n = inner_->end_receive(r, ec);
+                                  complete(std::move(h), ec, n, !ec && n == 0);
+                                });
         },
         token, buffers);
   }
@@ -105,9 +105,8 @@ class stream_adapter {
       bec = boost::system::error_code{ec};
     }
     auto executor = asio::get_associated_executor(handler, strand_);
-    asio::dispatch(executor, [h = std::forward<Handler>(handler), bec, n]() mutable {
-      std::move(h)(bec, n);
-    });
+    asio::dispatch(
+        executor, [h = std::forward<Handler>(handler), bec, n]() mutable { std::move(h)(bec, n); });
   }
 
   stream* inner_;
@@ -123,8 +122,8 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
 
  public:
   // Over a TCP connection of its own, which shares this stream's strand.
-  tls_impl(std::shared_ptr<loop_state> loop, std::shared_ptr<tls_context_impl> context)
-    requires over_tcp
+  tls_impl(std::shared_ptr<loop_state> loop,
+           std::shared_ptr<tls_context_impl> context) requires over_tcp
       : base(loop),
         context_(std::move(context)),
         tcp_(std::make_shared<tcp_impl>(loop, this->strand_)),
@@ -134,8 +133,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
 
   // Over any ferry stream.
   tls_impl(std::shared_ptr<loop_state> loop, std::shared_ptr<tls_context_impl> context,
-           std::unique_ptr<stream> inner)
-    requires(!over_tcp)
+           std::unique_ptr<stream> inner) requires(!over_tcp)
       : base(std::move(loop)),
         context_(std::move(context)),
         inner_(std::move(inner)),
@@ -165,8 +163,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
                          timeout limit) override {
     return this->launch(
         operation_kind::handshake, both, std::move(callback), state, limit,
-        this->not_connected_check(),
-        [host = std::string{host}](tls_impl& self, operation* op) {
+        this->not_connected_check(), [host = std::string{host}](tls_impl& self, operation* op) {
           if (!self.is_open()) {
             self.fail(both, op, error::operation_aborted);  // closed while it waited
             return;
@@ -177,10 +174,9 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
           }
           self.ssl_.async_handshake(
               ssl::stream_base::client,
-              self.handler(both, op,
-                           [self = &self, op](boost::system::error_code ec) {
-                             self->finish(both, op, self->handshake_error(ec), 0);
-                           }));
+              self.handler(both, op, [self = &self, op](boost::system::error_code ec) {
+                self->finish(both, op, self->handshake_error(ec), 0);
+              }));
         });
   }
 
@@ -199,12 +195,12 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
             self.fail(sending, op, error::operation_aborted);  // closed while it waited
             return;
           }
-          asio::async_write(self.ssl_, buffer_sequence{op->buffers.data(), op->buffer_count},
-                            self.handler(sending, op,
-                                         [self = &self, op](
-                                             boost::system::error_code ec, std::size_t n) {
-                                           self->finish(sending, op, to_error_code(ec), n);
-                                         }));
+          asio::async_write(
+              self.ssl_, buffer_sequence{op->buffers.data(), op->buffer_count},
+              self.handler(sending, op,
+                           [self = &self, op](boost::system::error_code ec, std::size_t n) {
+                             self->finish(sending, op, to_error_code(ec), n);
+                           }));
         });
   }
 
@@ -212,8 +208,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
                        timeout limit) override {
     return this->launch(
         operation_kind::receive, receiving, std::move(callback), state, limit,
-        this->not_connected_check(),
-        [buffer](tls_impl& self, operation* op) {
+        this->not_connected_check(), [buffer](tls_impl& self, operation* op) {
           if (!self.is_open()) {
             self.fail(receiving, op, error::operation_aborted);  // closed while it waited
             return;
@@ -221,8 +216,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
           self.ssl_.async_read_some(
               asio::mutable_buffer{buffer.data, buffer.size},
               self.handler(receiving, op,
-                           [self = &self, op](boost::system::error_code ec,
-                                                                std::size_t n) {
+                           [self = &self, op](boost::system::error_code ec, std::size_t n) {
                              if (ec == asio::error::eof) {
                                ec = {};  // close_notify: a clean end of stream
                              }
@@ -234,14 +228,13 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
   async_result shutdown(async_callback&& callback, state_ref state, timeout limit) override {
     return this->launch(
         operation_kind::shutdown, both, std::move(callback), state, limit,
-        this->not_connected_check(),
-        [](tls_impl& self, operation* op) {
+        this->not_connected_check(), [](tls_impl& self, operation* op) {
           if (!self.is_open()) {
             self.fail(both, op, error::operation_aborted);  // closed while it waited
             return;
           }
-          self.ssl_.async_shutdown(self.handler(
-              both, op, [self = &self, op](boost::system::error_code ec) {
+          self.ssl_.async_shutdown(
+              self.handler(both, op, [self = &self, op](boost::system::error_code ec) {
                 if (ec == asio::error::eof) {
                   ec = {};  // the peer answered close_notify and closed
                 }
@@ -329,12 +322,16 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
       return {};
     }
     switch (SSL_get_verify_result(ssl_.native_handle())) {
-      case X509_V_OK: break;
+      case X509_V_OK:
+        break;
       case X509_V_ERR_CERT_HAS_EXPIRED:
-      case X509_V_ERR_CERT_NOT_YET_VALID: return error::tls_expired_certificate;
+      case X509_V_ERR_CERT_NOT_YET_VALID:
+        return error::tls_expired_certificate;
       case X509_V_ERR_HOSTNAME_MISMATCH:
-      case X509_V_ERR_IP_ADDRESS_MISMATCH: return error::tls_host_name_mismatch;
-      default: return error::tls_untrusted_certificate;
+      case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        return error::tls_host_name_mismatch;
+      default:
+        return error::tls_untrusted_certificate;
     }
     const std::error_code converted = to_error_code(ec);
     if (converted == error::tls_truncated || converted == error::tls_protocol_error) {
@@ -347,15 +344,16 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
   }
 
   std::shared_ptr<tls_context_impl> context_;
-  std::shared_ptr<tcp_impl> tcp_;   // over_tcp only
-  std::unique_ptr<stream> inner_;   // !over_tcp only
+  std::shared_ptr<tcp_impl> tcp_;  // over_tcp only
+  std::unique_ptr<stream> inner_;  // !over_tcp only
   ssl::stream<Next> ssl_;
 };
 
 }  // namespace detail
 
 tls_socket::tls_socket(io_loop& loop, const tls_context& context) : stream(loop) {
-  auto impl = std::make_shared<detail::tls_impl<detail::tcp::socket&>>(loop.state(), context.impl());
+  auto impl =
+      std::make_shared<detail::tls_impl<detail::tcp::socket&>>(loop.state(), context.impl());
   loop_state()->add(impl);
   impl_ = std::move(impl);
 }
@@ -368,7 +366,9 @@ tls_socket::tls_socket(std::unique_ptr<stream> inner, const tls_context& context
   impl_ = std::move(impl);
 }
 
-tls_socket::~tls_socket() { impl_->close(); }
+tls_socket::~tls_socket() {
+  impl_->close();
+}
 
 const void* tls_socket::operation_owner() const noexcept {
   return static_cast<const detail::tls_impl_base*>(impl_.get());
@@ -379,14 +379,9 @@ async_result tls_socket::begin_connect(std::string_view host, std::uint16_t port
   return impl_->connect(host, port, std::move(callback), state, limit);
 }
 
-async_result tls_socket::begin_connect(std::span<const endpoint> endpoints,
-                                       async_callback callback, state_ref state, timeout limit) {
-  std::vector<detail::tcp::endpoint> converted;
-  converted.reserve(endpoints.size());
-  for (const endpoint& e : endpoints) {
-    converted.push_back(detail::to_asio(e));
-  }
-  return impl_->connect(std::move(converted), std::move(callback), state, limit);
+async_result tls_socket::begin_connect(std::span<const endpoint> endpoints, async_callback callback,
+                                       state_ref state, timeout limit) {
+  return impl_->connect(detail::to_asio(endpoints), std::move(callback), state, limit);
 }
 
 endpoint tls_socket::end_connect(async_result& result, std::error_code& ec) {
@@ -419,8 +414,8 @@ void tls_socket::end_handshake(async_result& result) {
   }
 }
 
-async_result tls_socket::begin_send(std::span<const const_buffer> buffers,
-                                    async_callback callback, state_ref state, timeout limit) {
+async_result tls_socket::begin_send(std::span<const const_buffer> buffers, async_callback callback,
+                                    state_ref state, timeout limit) {
   return impl_->send(buffers, std::move(callback), state, limit);
 }
 
@@ -429,13 +424,18 @@ async_result tls_socket::begin_receive(mutable_buffer buffer, async_callback cal
   return impl_->receive(buffer, std::move(callback), state, limit);
 }
 
-async_result tls_socket::begin_shutdown(async_callback callback, state_ref state,
-                                        timeout limit) {
+async_result tls_socket::begin_shutdown(async_callback callback, state_ref state, timeout limit) {
   return impl_->shutdown(std::move(callback), state, limit);
 }
 
-void tls_socket::cancel() noexcept { impl_->cancel(); }
-void tls_socket::close() noexcept { impl_->close(); }
-bool tls_socket::is_open() const noexcept { return impl_->is_open(); }
+void tls_socket::cancel() noexcept {
+  impl_->cancel();
+}
+void tls_socket::close() noexcept {
+  impl_->close();
+}
+bool tls_socket::is_open() const noexcept {
+  return impl_->is_open();
+}
 
 }  // namespace ferry::engine

@@ -2,7 +2,6 @@
 // beside ferry's socket. Exits 0 only if both worked.
 #include <boost/asio.hpp>
 #include <ferry/ferry.hpp>
-
 #include <iostream>
 
 int main() {
@@ -14,7 +13,8 @@ int main() {
   char served[5] = {};
   acceptor.async_accept(accepted, [&](boost::system::error_code ec) {
     if (!ec) {
-      asio::async_read(accepted, asio::buffer(served), [](boost::system::error_code, std::size_t) {});
+      asio::async_read(accepted, asio::buffer(served),
+                       [](boost::system::error_code, std::size_t) {});
     }
   });
   bool timer_fired = false;
@@ -31,9 +31,8 @@ int main() {
       result = ec;
       return;
     }
-    s.begin_send(ferry::engine::buffer("hello"), [&](ferry::engine::async_result& sent) {
-      s.end_send(sent, result);
-    });
+    s.begin_send(ferry::engine::buffer("hello"),
+                 [&](ferry::engine::async_result& sent) { s.end_send(sent, result); });
   });
   context.run();
   const bool ok = !result && timer_fired && std::string(served, 5) == "hello";

@@ -21,16 +21,17 @@ enum class error {
   invalid_argument,       ///< An argument was malformed (an unparsable address, a zero port).
 
   // Network.
-  not_connected,       ///< The socket is closed, or was never connected.
-  host_not_found,      ///< Name resolution found no address for the host.
-  connection_refused,  ///< Every address refused the connection.
-  connection_reset,    ///< The peer reset the connection (RST), or the pipe broke.
-  network_unreachable, ///< No route to the host or its network.
-  address_in_use,      ///< A local address could not be bound.
+  not_connected,        ///< The socket is closed, or was never connected.
+  host_not_found,       ///< Name resolution found no address for the host.
+  connection_refused,   ///< Every address refused the connection.
+  connection_reset,     ///< The peer reset the connection (RST), or the pipe broke.
+  network_unreachable,  ///< No route to the host or its network.
+  address_in_use,       ///< A local address could not be bound.
 
   // TLS.
   tls_untrusted_certificate,  ///< The peer's chain does not end at a trusted CA.
-  tls_expired_certificate,    ///< A certificate in the peer's chain has expired (or is not yet valid).
+  tls_expired_certificate,    ///< A certificate in the peer's chain has expired (or is not yet
+                              ///< valid).
   tls_host_name_mismatch,     ///< The certificate does not name the host that was asked for.
   tls_handshake_failed,       ///< The handshake failed for another reason (protocol, cipher).
   tls_truncated,              ///< The peer closed without a TLS close_notify.

@@ -3,6 +3,7 @@
 // operation is launched and finished. Asio TUs only.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -11,7 +12,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -54,8 +54,8 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     explicit direction(const strand_type& strand) : timer(strand) {}
 
     std::atomic<bool> busy{false};
-    bool active = false;      // an operation has been initiated and has not completed
-    bool timed_out = false;   // the deadline cancelled the active operation
+    bool active = false;     // an operation has been initiated and has not completed
+    bool timed_out = false;  // the deadline cancelled the active operation
     bool timer_armed = false;
     clock_type::time_point deadline = clock_type::time_point::max();
     clock_type::time_point timer_expiry{};
@@ -90,14 +90,13 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     }
     op->keep_alive = this->shared_from_this();  // one reference for the whole operation
     asio::dispatch(strand_,
-                   asio::bind_allocator(
-                       arena_allocator<void>{op->arena},
-                       [self = static_cast<Derived*>(this), op, dirs, limit,
-                        initiate = std::forward<Initiate>(initiate)]() mutable {
-                         self->mark_active(dirs, true);
-                         self->arm(self->timed(dirs), limit);
-                         initiate(*self, op);
-                       }));
+                   asio::bind_allocator(arena_allocator<void>{op->arena},
+                                        [self = static_cast<Derived*>(this), op, dirs, limit,
+                                         initiate = std::forward<Initiate>(initiate)]() mutable {
+                                          self->mark_active(dirs, true);
+                                          self->arm(self->timed(dirs), limit);
+                                          initiate(*self, op);
+                                        }));
     return user_ref;
   }
 

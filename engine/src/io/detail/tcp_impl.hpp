@@ -13,6 +13,7 @@ using tcp = asio::ip::tcp;
 
 [[nodiscard]] tcp::endpoint to_asio(const endpoint& e);
 [[nodiscard]] endpoint from_asio(const tcp::endpoint& e);
+[[nodiscard]] std::vector<tcp::endpoint> to_asio(std::span<const endpoint> endpoints);
 
 /// Adapts ferry's buffer descriptors to an Asio ConstBufferSequence, without copying them.
 class buffer_sequence {

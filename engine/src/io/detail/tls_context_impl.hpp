@@ -1,8 +1,8 @@
 // detail::tls_context_impl — the OpenSSL context behind tls_context. Asio TUs only.
 #pragma once
 
-#include <boost/asio/ssl/context.hpp>
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 
 namespace ferry::engine::detail {
 

@@ -37,8 +37,12 @@ void* counted_allocate(std::size_t size, std::size_t alignment = 0) {
 
 }  // namespace
 
-void* operator new(std::size_t size) { return counted_allocate(size); }
-void* operator new[](std::size_t size) { return counted_allocate(size); }
+void* operator new(std::size_t size) {
+  return counted_allocate(size);
+}
+void* operator new[](std::size_t size) {
+  return counted_allocate(size);
+}
 void* operator new(std::size_t size, std::align_val_t a) {
   return counted_allocate(size, static_cast<std::size_t>(a));
 }
@@ -52,13 +56,27 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
     return nullptr;
   }
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::size_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete[](void* p, std::align_val_t) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
+  std::free(p);
+}
 
 namespace ferry::engine {
 namespace {
@@ -87,8 +105,8 @@ class ping_pong {
 
  private:
   void send_one() {
-    stream_.begin_send(buffer(out_, sizeof out_), [this](async_result& r) { on_send(r); }, this,
-                       5s);
+    stream_.begin_send(
+        buffer(out_, sizeof out_), [this](async_result& r) { on_send(r); }, this, 5s);
   }
   void on_send(async_result& r) {
     std::error_code ec;
@@ -100,8 +118,9 @@ class ping_pong {
     receive_more();
   }
   void receive_more() {
-    stream_.begin_receive(buffer(in_ + got_, sizeof in_ - got_),
-                          [this](async_result& r) { on_receive(r); }, this, 5s);
+    stream_.begin_receive(
+        buffer(in_ + got_, sizeof in_ - got_), [this](async_result& r) { on_receive(r); }, this,
+        5s);
   }
   void on_receive(async_result& r) {
     std::error_code ec;

@@ -60,9 +60,11 @@ TEST_F(FileTest, MissingFileAndExclusiveCreateAreClearErrors) {
   EXPECT_EQ(files.open(dir / "missing", open_mode::read, ec), nullptr);
   EXPECT_EQ(ec, error::file_not_found);
   EXPECT_EQ(ec, condition::local_io);
-  auto first = files.open(dir / "once", open_mode::write | open_mode::create | open_mode::exclusive);
-  EXPECT_EQ(files.open(dir / "once", open_mode::write | open_mode::create | open_mode::exclusive, ec),
-            nullptr);
+  auto first =
+      files.open(dir / "once", open_mode::write | open_mode::create | open_mode::exclusive);
+  EXPECT_EQ(
+      files.open(dir / "once", open_mode::write | open_mode::create | open_mode::exclusive, ec),
+      nullptr);
   EXPECT_EQ(ec, error::file_exists);
   EXPECT_THROW((void)files.open(dir / "missing", open_mode::read), std::system_error);
 }

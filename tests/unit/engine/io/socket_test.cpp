@@ -101,21 +101,24 @@ TEST_F(SocketTest, StreamsQuarterGigabyteThroughBeginSendAndBeginReceive) {
         &p);
   };
   std::function<void()> receive_next = [&] {
-    s.begin_receive(buffer(in), [&](async_result& r) {
-      auto* state = r.state<progress>();
-      const std::size_t n = s.end_receive(r, state->ec);
-      for (std::size_t i = 0; i < n; ++i) {
-        if (in[i] != test::pattern_byte(state->received + i)) {
-          state->content_ok = false;
-        }
-      }
-      state->received += n;
-      if (state->ec || n == 0 || state->received >= total) {
-        finished.set_value();
-        return;
-      }
-      receive_next();
-    }, &p);
+    s.begin_receive(
+        buffer(in),
+        [&](async_result& r) {
+          auto* state = r.state<progress>();
+          const std::size_t n = s.end_receive(r, state->ec);
+          for (std::size_t i = 0; i < n; ++i) {
+            if (in[i] != test::pattern_byte(state->received + i)) {
+              state->content_ok = false;
+            }
+          }
+          state->received += n;
+          if (state->ec || n == 0 || state->received >= total) {
+            finished.set_value();
+            return;
+          }
+          receive_next();
+        },
+        &p);
   };
   loop.post([&] {
     send_next();
@@ -412,9 +415,8 @@ TEST_F(SocketTest, CallbackMayStartOperationsAndCloseTheSocket) {
     // From inside a callback: start a receive, then another receive's failure closes.
     s.begin_receive(buffer(reply, sizeof reply), [&](async_result& got) {
       EXPECT_GT(s.end_receive(got), 0U);
-      s.begin_receive(buffer(reply, sizeof reply), [&](async_result& last) {
-        aborted.set_value(last.error());
-      });
+      s.begin_receive(buffer(reply, sizeof reply),
+                      [&](async_result& last) { aborted.set_value(last.error()); });
       s.close();
     });
   });

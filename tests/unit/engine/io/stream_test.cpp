@@ -29,7 +29,8 @@ class request_response {
       : stream_(s), request_(std::move(request)), done_(std::move(done)) {}
 
   void start() {
-    stream_.begin_send(buffer(request_), [this](async_result& r) { on_send(r); }, this);
+    stream_.begin_send(
+        buffer(request_), [this](async_result& r) { on_send(r); }, this);
   }
   [[nodiscard]] const std::string& response() const { return response_; }
 

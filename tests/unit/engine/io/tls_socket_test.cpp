@@ -46,7 +46,8 @@ TEST_F(TlsSocketTest, HandshakeSucceedsWithTheTestCa) {
 }
 
 TEST_F(TlsSocketTest, UnknownCaFailsWithUntrustedCertificate) {
-  const std::error_code ec = handshake_with(test_pki::get().untrusted_server, "localhost", trusting);
+  const std::error_code ec =
+      handshake_with(test_pki::get().untrusted_server, "localhost", trusting);
   EXPECT_EQ(ec, error::tls_untrusted_certificate) << ec.message();
   EXPECT_EQ(ec, condition::verification);
   tls_context system_only;  // the system store does not know the test CA either

@@ -22,12 +22,11 @@ class async_callback {
   async_callback() noexcept = default;
 
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, async_callback> &&
-             std::is_invocable_v<std::decay_t<F>&, async_result&>)
-  async_callback(F&& f) {  // NOLINT: implicit, so that a lambda can be passed directly
+  requires(!std::is_same_v<std::remove_cvref_t<F>, async_callback> &&
+           std::is_invocable_v<std::decay_t<F>&, async_result&>)
+      async_callback(F&& f) {  // NOLINT: implicit, so that a lambda can be passed directly
     using stored = std::decay_t<F>;
-    if constexpr (sizeof(stored) <= inline_size &&
-                  alignof(stored) <= alignof(std::max_align_t) &&
+    if constexpr (sizeof(stored) <= inline_size && alignof(stored) <= alignof(std::max_align_t) &&
                   std::is_nothrow_move_constructible_v<stored>) {
       ::new (static_cast<void*>(storage_)) stored(std::forward<F>(f));
       ops_ = &inline_ops<stored>;
@@ -70,13 +69,12 @@ class async_callback {
   };
 
   template <class T>
-  static constexpr operations inline_ops{
-      [](void* s, async_result& r) { (*static_cast<T*>(s))(r); },
-      [](void* from, void* to) noexcept {
-        ::new (to) T(std::move(*static_cast<T*>(from)));
-        static_cast<T*>(from)->~T();
-      },
-      [](void* s) noexcept { static_cast<T*>(s)->~T(); }};
+  static constexpr operations inline_ops{[](void* s, async_result& r) { (*static_cast<T*>(s))(r); },
+                                         [](void* from, void* to) noexcept {
+                                           ::new (to) T(std::move(*static_cast<T*>(from)));
+                                           static_cast<T*>(from)->~T();
+                                         },
+                                         [](void* s) noexcept { static_cast<T*>(s)->~T(); }};
 
   template <class T>
   static constexpr operations heap_ops{

@@ -22,14 +22,12 @@ class tls_socket;
 /// Connects `s` to `host`:`port`. Returns the endpoint connected to.
 endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit,
                  std::error_code& ec);
-endpoint connect(socket& s, std::string_view host, std::uint16_t port,
-                 timeout limit = no_timeout);
+endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit = no_timeout);
 
 /// Connects `s` and performs the TLS handshake for `host`.
 void connect(tls_socket& s, std::string_view host, std::uint16_t port, timeout limit,
              std::error_code& ec);
-void connect(tls_socket& s, std::string_view host, std::uint16_t port,
-             timeout limit = no_timeout);
+void connect(tls_socket& s, std::string_view host, std::uint16_t port, timeout limit = no_timeout);
 
 /// Sends all of `bytes`. Returns the bytes sent.
 std::size_t send(stream& s, const_buffer bytes, timeout limit, std::error_code& ec);

@@ -35,22 +35,22 @@ struct mutable_buffer {
   return {text.data(), text.size()};
 }
 template <class T, std::size_t N>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 [[nodiscard]] mutable_buffer buffer(std::span<T, N> bytes) noexcept {
   return {bytes.data(), bytes.size_bytes()};
 }
 template <class T, std::size_t N>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 [[nodiscard]] const_buffer buffer(std::span<const T, N> bytes) noexcept {
   return {bytes.data(), bytes.size_bytes()};
 }
 template <class T>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 [[nodiscard]] mutable_buffer buffer(std::vector<T>& bytes) noexcept {
   return {bytes.data(), bytes.size() * sizeof(T)};
 }
 template <class T>
-  requires std::is_trivially_copyable_v<T>
+requires std::is_trivially_copyable_v<T>
 [[nodiscard]] const_buffer buffer(const std::vector<T>& bytes) noexcept {
   return {bytes.data(), bytes.size() * sizeof(T)};
 }

@@ -21,8 +21,8 @@ class endpoint {
 
   [[nodiscard]] static endpoint v4(const std::array<std::uint8_t, 4>& address,
                                    std::uint16_t port) noexcept;
-  [[nodiscard]] static endpoint v6(const std::array<std::uint8_t, 16>& address,
-                                   std::uint16_t port, std::uint32_t scope_id = 0) noexcept;
+  [[nodiscard]] static endpoint v6(const std::array<std::uint8_t, 16>& address, std::uint16_t port,
+                                   std::uint32_t scope_id = 0) noexcept;
 
   [[nodiscard]] bool is_v6() const noexcept { return v6_; }
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }

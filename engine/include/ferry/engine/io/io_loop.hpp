@@ -67,9 +67,7 @@ class io_loop {
   [[nodiscard]] boost::asio::io_context& context() noexcept;
 
   /// For stream implementations.
-  [[nodiscard]] const std::shared_ptr<detail::loop_state>& state() const noexcept {
-    return state_;
-  }
+  [[nodiscard]] const std::shared_ptr<detail::loop_state>& state() const noexcept { return state_; }
 
  private:
   std::shared_ptr<detail::loop_state> state_;
