@@ -24,6 +24,10 @@ class error_category_impl final : public std::error_category {
         return "invalid Content-Length";
       case error::bad_transfer_encoding:
         return "unsupported Transfer-Encoding";
+      case error::conflicting_framing:
+        return "both Content-Length and Transfer-Encoding";
+      case error::too_many_informational:
+        return "too many 1xx responses";
       case error::bad_chunk:
         return "malformed chunk";
       case error::partial_message:

@@ -12,14 +12,16 @@ enum class error {
   need_more = 1,  ///< The bytes so far end inside a message element; supply more.
 
   // Malformed messages.
-  bad_status_line,        ///< The status line is not `HTTP/1.x NNN reason`.
-  bad_header,             ///< A header line is malformed or has a forbidden character.
-  header_too_large,       ///< The header section exceeds its limit.
-  body_too_large,         ///< The body exceeds the limit set for this transfer.
-  bad_content_length,     ///< Content-Length is not a single non-negative decimal that fits.
-  bad_transfer_encoding,  ///< A transfer coding other than a single `chunked`.
-  bad_chunk,              ///< A chunk size or chunk framing is malformed.
-  partial_message,        ///< The connection closed before the message was complete.
+  bad_status_line,         ///< The status line is not `HTTP/1.x NNN reason`.
+  bad_header,              ///< A header line is malformed or has a forbidden character.
+  header_too_large,        ///< The header section exceeds its limit.
+  body_too_large,          ///< The body exceeds the limit set for this transfer.
+  bad_content_length,      ///< Content-Length is not a single non-negative decimal that fits.
+  bad_transfer_encoding,   ///< A transfer coding other than a single `chunked`.
+  bad_chunk,               ///< A chunk size or chunk framing is malformed.
+  conflicting_framing,     ///< Both Content-Length and Transfer-Encoding are present.
+  too_many_informational,  ///< More 1xx responses than allowed before the final one.
+  partial_message,         ///< The connection closed before the message was complete.
 
   // Request construction.
   invalid_field,  ///< A user-supplied name or value contains CR, LF or NUL.
