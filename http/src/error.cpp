@@ -1,5 +1,6 @@
 #include "ferry/http/error.hpp"
 
+#include <optional>
 #include <string>
 
 namespace ferry::http {
@@ -36,30 +37,51 @@ class error_category_impl final : public std::error_category {
         return "field contains CR, LF or NUL";
       case error::invalid_url:
         return "invalid URL";
+      case error::too_many_redirects:
+        return "too many redirects";
+      case error::insecure_redirect:
+        return "redirect from https to http refused";
+      case error::missing_location:
+        return "redirect without a usable Location";
     }
     return "unknown ferry.http error " + std::to_string(value);
   }
 };
 
+// The one table from which the groups are derived; flow control belongs to none.
+std::optional<condition> classify(error e) noexcept {
+  switch (e) {
+    case error::need_more:
+      return std::nullopt;
+    case error::invalid_field:
+    case error::invalid_url:
+      return condition::usage;
+    case error::too_many_redirects:
+    case error::insecure_redirect:
+    case error::missing_location:
+      return condition::redirect;
+    default:
+      return condition::protocol;
+  }
+}
+
 class condition_category_impl final : public std::error_category {
  public:
   const char* name() const noexcept override { return "ferry.http.condition"; }
   std::string message(int value) const override {
-    return static_cast<condition>(value) == condition::protocol ? "HTTP protocol violation"
-                                                                : "invalid HTTP request input";
-  }
-  bool equivalent(const std::error_code& code, int value) const noexcept override {
-    if (code.category() != ferry::http::error_category()) {
-      return false;
-    }
-    const auto e = static_cast<error>(code.value());
     switch (static_cast<condition>(value)) {
       case condition::protocol:
-        return e != error::need_more && e != error::invalid_field && e != error::invalid_url;
+        return "HTTP protocol violation";
       case condition::usage:
-        return e == error::invalid_field || e == error::invalid_url;
+        return "invalid HTTP request input";
+      case condition::redirect:
+        return "redirect refused";
     }
-    return false;
+    return "unknown condition";
+  }
+  bool equivalent(const std::error_code& code, int value) const noexcept override {
+    return code.category() == ferry::http::error_category() &&
+           classify(static_cast<error>(code.value())) == static_cast<condition>(value);
   }
 };
 

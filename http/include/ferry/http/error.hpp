@@ -26,12 +26,18 @@ enum class error {
   // Request construction.
   invalid_field,  ///< A user-supplied name or value contains CR, LF or NUL.
   invalid_url,    ///< A URL could not be parsed or uses an unsupported scheme.
+
+  // Redirects.
+  too_many_redirects,  ///< More redirects than the policy allows.
+  insecure_redirect,   ///< A redirect from https to http, refused by the policy.
+  missing_location,    ///< A redirect status without a usable Location.
 };
 
 /// Groups for retries and exit codes.
 enum class condition {
   protocol = 1,  ///< The peer sent something that is not valid HTTP/1.1.
   usage,         ///< The caller supplied something that cannot be sent.
+  redirect,      ///< A redirect could not be followed under the policy.
 };
 
 [[nodiscard]] const std::error_category& error_category() noexcept;
