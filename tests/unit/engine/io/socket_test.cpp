@@ -83,6 +83,12 @@ TEST_F(SocketTest, StreamsQuarterGigabyteThroughBeginSendAndBeginReceive) {
     std::error_code ec;
   } p;
   std::promise<void> finished;
+  std::atomic<int> chains_done{0};  // the send chain and the receive chain
+  auto chain_done = [&] {
+    if (++chains_done == 2) {
+      finished.set_value();
+    }
+  };
 
   std::function<void()> send_next = [&] {
     const std::size_t n = std::min(chunk, total - p.sent);
@@ -96,6 +102,8 @@ TEST_F(SocketTest, StreamsQuarterGigabyteThroughBeginSendAndBeginReceive) {
           state->sent += s.end_send(r, state->ec);
           if (!state->ec && state->sent < total) {
             send_next();
+          } else {
+            chain_done();
           }
         },
         &p);
@@ -113,7 +121,7 @@ TEST_F(SocketTest, StreamsQuarterGigabyteThroughBeginSendAndBeginReceive) {
           }
           state->received += n;
           if (state->ec || n == 0 || state->received >= total) {
-            finished.set_value();
+            chain_done();
             return;
           }
           receive_next();

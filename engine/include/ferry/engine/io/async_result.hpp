@@ -24,6 +24,7 @@ enum class operation_kind : std::uint8_t {
   receive,
   shutdown,
   wait,
+  request,  ///< one HTTP request and its response, on a connection
 };
 
 /// The caller's state object for one operation: a typed pointer that travels from `begin_X`

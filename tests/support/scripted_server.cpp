@@ -1,0 +1,256 @@
+#include "scripted_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <condition_variable>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <thread>
+
+namespace ferry::test {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+std::size_t find_ci(std::string_view haystack, std::string_view needle) {
+  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    bool match = true;
+    for (std::size_t j = 0; j < needle.size() && match; ++j) {
+      match = std::tolower(static_cast<unsigned char>(haystack[i + j])) ==
+              std::tolower(static_cast<unsigned char>(needle[j]));
+    }
+    if (match) {
+      return i;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::string> decode_chunked(std::string_view body) {
+  std::string out;
+  for (;;) {
+    const auto eol = body.find("\r\n");
+    if (eol == std::string_view::npos) {
+      return std::nullopt;
+    }
+    std::size_t size = 0;
+    try {
+      size = std::stoul(std::string{body.substr(0, eol)}, nullptr, 16);
+    } catch (...) {
+      return std::nullopt;
+    }
+    body.remove_prefix(eol + 2);
+    if (size == 0) {
+      return body.substr(0, 2) == "\r\n" ? std::optional{out} : std::nullopt;
+    }
+    if (body.size() < size + 2 || body.substr(size, 2) != "\r\n") {
+      return std::nullopt;
+    }
+    out.append(body.substr(0, size));
+    body.remove_prefix(size + 2);
+  }
+}
+
+struct scripted_server::impl {
+  asio::io_context io;
+  tcp::acceptor acceptor{io};
+  std::thread accept_thread;
+  mutable std::mutex mutex;
+  std::condition_variable stopped_cv;
+  std::deque<scripted_answer> script;
+  std::vector<std::string> requests;
+  std::list<std::shared_ptr<tcp::socket>> sockets;
+  std::vector<std::thread> threads;
+  std::size_t accepted = 0;
+  bool stopping = false;
+
+  void accept_next() {
+    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket peer) {
+      if (ec) {
+        return;
+      }
+      auto shared = std::make_shared<tcp::socket>(std::move(peer));
+      std::lock_guard lock{mutex};
+      if (stopping) {
+        return;
+      }
+      ++accepted;
+      sockets.push_back(shared);
+      threads.emplace_back([this, shared] { serve(*shared); });
+      accept_next();
+    });
+  }
+
+  // Reads one request; false when the client closed or sent nonsense.
+  bool read_request(tcp::socket& s, std::string& pending, const scripted_answer& answer,
+                    std::string& request) {
+    const bool read_body = answer.read_body;
+    boost::system::error_code ec;
+    char chunk[16 * 1024];
+    auto more = [&] {
+      const std::size_t n = s.read_some(asio::buffer(chunk), ec);
+      pending.append(chunk, n);
+      return !ec && n > 0;
+    };
+    std::size_t head_end;
+    while ((head_end = pending.find("\r\n\r\n")) == std::string::npos) {
+      if (pending.size() > (1U << 20) || !more()) {
+        return false;
+      }
+    }
+    head_end += 4;
+    if (!answer.interim.empty()) {
+      asio::write(s, asio::buffer(answer.interim), ec);
+    }
+    const std::string_view head{pending.data(), head_end};
+    std::size_t total = head_end;
+    if (read_body) {
+      if (const auto at = find_ci(head, "\r\ncontent-length:"); at != std::string_view::npos) {
+        total += std::stoull(std::string{head.substr(at + 17)});
+        while (pending.size() < total) {
+          if (!more()) {
+            return false;
+          }
+        }
+      } else if (find_ci(head, "\r\ntransfer-encoding: chunked") != std::string_view::npos) {
+        std::size_t end;
+        while ((end = pending.find("\r\n0\r\n\r\n", head_end - 2)) == std::string::npos) {
+          if (!more()) {
+            return false;
+          }
+        }
+        total = end + 7;
+      }
+    }
+    request = pending.substr(0, total);
+    pending.erase(0, total);
+    return true;
+  }
+
+  // Sleeps for `d` unless the server stops first.
+  void pause(std::chrono::milliseconds d) {
+    std::unique_lock lock{mutex};
+    stopped_cv.wait_for(lock, d, [this] { return stopping; });
+  }
+
+  void serve(tcp::socket& s) {
+    std::string pending;
+    boost::system::error_code ec;
+    for (;;) {
+      scripted_answer answer;
+      std::string request;
+      {
+        std::unique_lock lock{mutex};
+        if (script.empty() || stopping) {
+          break;
+        }
+        answer = script.front();
+      }
+      if (!read_request(s, pending, answer, request)) {
+        break;
+      }
+      {
+        std::lock_guard lock{mutex};
+        if (script.empty()) {
+          break;
+        }
+        script.pop_front();
+        requests.push_back(request);
+      }
+      pause(answer.stall);
+      const std::size_t limit =
+          std::min(answer.bytes.size(), answer.close_after.value_or(answer.bytes.size()));
+      const std::size_t piece = answer.trickle == 0 ? limit : answer.trickle;
+      for (std::size_t sent = 0; sent < limit && !ec;) {
+        const std::size_t n = std::min(piece, limit - sent);
+        asio::write(s, asio::buffer(answer.bytes.data() + sent, n), ec);
+        sent += n;
+        if (answer.trickle != 0 && sent < limit) {
+          pause(answer.trickle_delay);
+        }
+      }
+      if (ec || answer.close_after || !answer.keep_open) {
+        if (answer.reset) {
+          s.set_option(asio::socket_base::linger{true, 0}, ec);
+        }
+        break;
+      }
+    }
+    std::lock_guard lock{mutex};
+    s.shutdown(tcp::socket::shutdown_both, ec);
+    s.close(ec);
+  }
+};
+
+scripted_server::scripted_server(std::vector<scripted_answer> script)
+    : impl_(std::make_unique<impl>()) {
+  impl_->script.assign(script.begin(), script.end());
+  const tcp::endpoint where{asio::ip::make_address("127.0.0.1"), 0};
+  impl_->acceptor.open(where.protocol());
+  impl_->acceptor.bind(where);
+  impl_->acceptor.listen();
+  impl_->accept_next();
+  impl_->accept_thread = std::thread{[this] { impl_->io.run(); }};
+}
+
+scripted_server::~scripted_server() {
+  {
+    std::lock_guard lock{impl_->mutex};
+    impl_->stopping = true;
+    for (auto& s : impl_->sockets) {
+      boost::system::error_code ignored;
+      s->shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  }
+  impl_->stopped_cv.notify_all();
+  asio::post(impl_->io, [this] {
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+  });
+  impl_->accept_thread.join();
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock{impl_->mutex};
+    threads.swap(impl_->threads);
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+}
+
+std::uint16_t scripted_server::port() const noexcept {
+  boost::system::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+std::vector<std::string> scripted_server::requests() const {
+  std::lock_guard lock{impl_->mutex};
+  return impl_->requests;
+}
+
+std::size_t scripted_server::connections() const noexcept {
+  std::lock_guard lock{impl_->mutex};
+  return impl_->accepted;
+}
+
+scripted_answer scripted_server::raw(std::string bytes) {
+  scripted_answer a;
+  a.bytes = std::move(bytes);
+  return a;
+}
+
+scripted_answer scripted_server::ok(std::string_view body) {
+  scripted_answer a;
+  a.bytes = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  a.bytes += body;
+  return a;
+}
+
+}  // namespace ferry::test
