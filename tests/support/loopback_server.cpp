@@ -95,14 +95,18 @@ struct loopback_server::impl {
   void serve(tcp::socket& peer) {
     boost::system::error_code ec;
     switch (mode) {
-      case server_mode::reset:
+      case server_mode::reset: {
+        std::lock_guard lock{mutex};  // the destructor touches the socket under it too
         peer.set_option(asio::socket_base::linger{true, 0}, ec);
         peer.close(ec);
         return;
-      case server_mode::close:
+      }
+      case server_mode::close: {
+        std::lock_guard lock{mutex};
         peer.shutdown(tcp::socket::shutdown_both, ec);
         peer.close(ec);
         return;
+      }
       case server_mode::silent: {
         std::unique_lock lock{mutex};
         changed.wait(lock, [this] { return stopping; });

@@ -18,3 +18,8 @@
 #include "ferry/engine/io/timer.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
+#include "ferry/engine/transfer/body_sink.hpp"
+#include "ferry/engine/transfer/body_source.hpp"
+#include "ferry/engine/transfer/client.hpp"
+#include "ferry/engine/transfer/connection.hpp"
+#include "ferry/engine/transfer/connection_pool.hpp"

@@ -1,6 +1,7 @@
 #include "ferry/engine/transfer/connection.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -43,8 +44,15 @@ class connection::impl final : public http::response_handler,
     async_result engine_ref =
         loop.pool().acquire(operation_kind::request, this, std::move(callback), state_object);
     async_result user_ref = engine_ref;
-    if (state_ != state::idle) {
+    // Claimed atomically: begin_request may come from any thread; the state machine itself
+    // then runs on the stream's callbacks only.
+    if (busy_.exchange(true, std::memory_order_acq_rel)) {
       loop.post(engine_ref.release(), error::operation_in_progress, 0);
+      return user_ref;
+    }
+    if (state_ == state::failed) {
+      busy_.store(false, std::memory_order_release);
+      loop.post(engine_ref.release(), error::not_connected, 0);
       return user_ref;
     }
     std::error_code ec;
@@ -53,6 +61,7 @@ class connection::impl final : public http::response_handler,
       ec = error::invalid_argument;
     }
     if (ec) {
+      busy_.store(false, std::memory_order_release);
       loop.post(engine_ref.release(), ec, 0);
       return user_ref;
     }
@@ -80,8 +89,8 @@ class connection::impl final : public http::response_handler,
   }
 
   [[nodiscard]] bool reusable() const noexcept {
-    return state_ == state::idle && reader_ && reader_->done() && reader_->keep_alive() &&
-           transport_->is_open();
+    return !busy_.load(std::memory_order_acquire) && state_ == state::idle && reader_ &&
+           reader_->done() && reader_->keep_alive() && transport_->is_open();
   }
 
   void close() noexcept { transport_->close(); }
@@ -279,6 +288,7 @@ class connection::impl final : public http::response_handler,
   }
   void on_head(const http::response_head& h) override {
     head_ = h;
+    sink_->on_head(h, sink_error_);
     if (state_ == state::awaiting_continue) {
       // A final answer before the body (a 401 or 413, say): the body is never sent, and the
       // server may not read the rest of our request, so the connection ends with this response.
@@ -314,6 +324,7 @@ class connection::impl final : public http::response_handler,
     if (op == nullptr) {
       return;
     }
+    busy_.store(false, std::memory_order_release);  // the callback may begin the next request
     // Posted: the user's callback never runs inside a stream callback of ours either.
     transport_->loop_state()->post(op, ec, 0);
   }
@@ -328,6 +339,7 @@ class connection::impl final : public http::response_handler,
   std::optional<http::response_reader> reader_;
   http::response_head head_;
   state state_ = state::idle;
+  std::atomic<bool> busy_{false};
   detail::operation* pending_ = nullptr;
   http::body_framing framing_ = http::body_framing::none;
   std::uint64_t declared_length_ = 0;

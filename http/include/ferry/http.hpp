@@ -1,4 +1,10 @@
 // ferry::http — every public header of the HTTP/1.1 protocol library.
 #pragma once
 
+#include "ferry/http/auth.hpp"
 #include "ferry/http/error.hpp"
+#include "ferry/http/redirect.hpp"
+#include "ferry/http/request.hpp"
+#include "ferry/http/response_head.hpp"
+#include "ferry/http/response_reader.hpp"
+#include "ferry/http/url.hpp"

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "ferry/http/response_head.hpp"
+
 namespace ferry::engine {
 
 class file;
@@ -16,6 +18,12 @@ class file;
 class body_sink {
  public:
   virtual ~body_sink() = default;
+  /// The final response's head, before any of its body (not called for 1xx). A sink may
+  /// refuse the body with an error (a download refuses an error page this way).
+  virtual void on_head(const http::response_head& head, std::error_code& ec) {
+    (void)head;
+    ec = {};
+  }
   virtual void write(std::string_view bytes, std::error_code& ec) = 0;
 };
 

@@ -1,0 +1,78 @@
+// ferry::engine::client — runs exchanges: one request to its final response, through
+// redirects, over pooled keep-alive connections (TCP or TLS).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <system_error>
+
+#include "ferry/engine/io/async_callback.hpp"
+#include "ferry/engine/io/async_result.hpp"
+#include "ferry/engine/io/timeout.hpp"
+#include "ferry/engine/transfer/connection.hpp"
+#include "ferry/engine/transfer/connection_pool.hpp"
+#include "ferry/http/redirect.hpp"
+#include "ferry/http/request.hpp"
+#include "ferry/http/response_head.hpp"
+
+namespace ferry::engine {
+
+class io_loop;
+class tls_context;
+class body_sink;
+class body_source;
+
+struct client_options {
+  /// Connecting: resolution, TCP connect and the TLS handshake together.
+  timeout connect = std::chrono::seconds{30};
+  bool follow_redirects = true;
+  http::redirect_policy redirects;
+  connection_options connection;
+  connection_pool_options pool;
+};
+
+/// The outcome of an exchange: the final response's head, where it came from, and how many
+/// redirects led there.
+struct exchange_result {
+  http::response_head head;
+  http::url url;
+  unsigned redirects = 0;
+};
+
+/// Runs HTTP exchanges on a loop. Bodies of redirect responses are discarded; only the final
+/// response's body reaches the sink. A request on a reused connection that fails before any
+/// response byte (the server closed an idle connection) is retried once on a new connection,
+/// when its method is idempotent. Thread-safe; many exchanges may run at once.
+class client {
+ public:
+  /// `tls` (settings for https) must outlive the client.
+  client(io_loop& loop, const tls_context& tls, client_options options = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Runs `request` (with its body from `source`, which must then be re-readable from the
+  /// start only if a 307/308 redirect sends it again: today such a redirect of a request with
+  /// a body fails with `invalid_argument`). The sink sees only the final response.
+  /// Errors: connect and TLS errors, connection errors, `http::error` (malformed responses,
+  /// redirect refusals). A 404 is a result, not an error.
+  async_result begin_exchange(const http::request& request, body_sink& sink,
+                              async_callback callback, state_ref state = {},
+                              body_source* source = nullptr);
+  exchange_result end_exchange(async_result& result, std::error_code& ec);
+  exchange_result end_exchange(async_result& result);
+
+  /// Blocking form, for tools and tests (not on a loop thread: `would_deadlock`).
+  exchange_result exchange(const http::request& request, body_sink& sink, std::error_code& ec,
+                           body_source* source = nullptr);
+  exchange_result exchange(const http::request& request, body_sink& sink,
+                           body_source* source = nullptr);
+
+  [[nodiscard]] connection_pool& pool() noexcept;
+
+ private:
+  class impl;
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace ferry::engine

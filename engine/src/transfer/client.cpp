@@ -1,0 +1,309 @@
+#include "ferry/engine/transfer/client.hpp"
+
+#include <algorithm>
+
+#include "../io/detail/loop_state.hpp"
+#include "../io/detail/operation.hpp"
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/io/io_loop.hpp"
+#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/io/tls_socket.hpp"
+#include "ferry/engine/transfer/body_sink.hpp"
+#include "ferry/http/auth.hpp"
+#include "ferry/http/error.hpp"
+
+namespace ferry::engine {
+namespace {
+
+bool is_idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" ||
+         method == "OPTIONS" || method == "TRACE";
+}
+
+// A reused connection that the server had already closed fails this way, before any byte of a
+// response: worth one more try on a fresh connection.
+bool is_stale_connection(std::error_code ec) {
+  return ec == error::connection_reset || ec == error::not_connected ||
+         ec == http::error::partial_message;
+}
+
+// The sink an exchange gives its connections: the final response's body goes to the caller's
+// sink; the body of a redirect that will be followed goes nowhere.
+class gate_sink final : public body_sink {
+ public:
+  gate_sink(body_sink& target, bool follow) : target_(&target), follow_(follow) {}
+
+  void on_head(const http::response_head& head, std::error_code& ec) override {
+    got_head_ = true;
+    redirect_ = follow_ && http::is_redirect(head.status);
+    if (redirect_) {
+      ec = {};
+      return;
+    }
+    target_->on_head(head, ec);
+  }
+  void write(std::string_view bytes, std::error_code& ec) override {
+    if (redirect_) {
+      ec = {};
+      return;
+    }
+    target_->write(bytes, ec);
+  }
+  void reset() noexcept {
+    got_head_ = false;
+    redirect_ = false;
+  }
+  [[nodiscard]] bool got_head() const noexcept { return got_head_; }
+  [[nodiscard]] bool redirect() const noexcept { return redirect_; }
+
+ private:
+  body_sink* target_;
+  bool follow_;
+  bool got_head_ = false;
+  bool redirect_ = false;
+};
+
+}  // namespace
+
+class client::impl : public std::enable_shared_from_this<client::impl> {
+ public:
+  impl(io_loop& loop, const tls_context& tls, client_options options)
+      : loop_(loop), tls_(tls), options_(options), pool_(options.pool) {}
+
+  async_result begin(const http::request& request, body_sink& sink, async_callback&& callback,
+                     state_ref state, body_source* source) {
+    async_result engine_ref =
+        loop_.state()->pool().acquire(operation_kind::request, this, std::move(callback), state);
+    async_result user_ref = engine_ref;
+    auto j = std::make_shared<job>(shared_from_this(), request, sink, source);
+    j->op = engine_ref.release();
+    j->op->keep_alive = j;  // the result lives with the operation until its last handle goes
+    j->start();
+    return user_ref;
+  }
+
+  exchange_result end(async_result& result, std::error_code& ec) {
+    (void)detail::end_operation(operation_kind::request, this, result, ec);
+    if (ec) {
+      return {};
+    }
+    return static_cast<const job*>(result.operation()->keep_alive.get())->result;
+  }
+
+  connection_pool& pool() noexcept { return pool_; }
+  io_loop& loop() noexcept { return loop_; }
+
+ private:
+  // One exchange: connect (or reuse), send, read; again for each redirect.
+  struct job : std::enable_shared_from_this<job> {
+    job(std::shared_ptr<impl> client, const http::request& r, body_sink& sink, body_source* body)
+        : owner(std::move(client)),
+          request(r),
+          source(body),
+          gate(sink, owner->options_.follow_redirects) {}
+
+    void start() {
+      add_credentials();
+      key = pool_key();
+      conn = owner->pool_.take(key);
+      reused = conn != nullptr;
+      if (reused) {
+        send();
+      } else {
+        connect();
+      }
+    }
+
+    // URL credentials become Basic authorization, unless the caller set one.
+    void add_credentials() {
+      const bool has_authorization =
+          std::any_of(request.fields.begin(), request.fields.end(),
+                      [](const http::field& f) { return http::iequals(f.name, "authorization"); });
+      if (request.url.has_credentials() && !has_authorization) {
+        request.fields.push_back(
+            {"Authorization",
+             http::basic_authorization(request.url.user(), request.url.password())});
+      }
+    }
+
+    // What must match for a connection to be shared: origin, TLS settings, credentials.
+    [[nodiscard]] std::string pool_key() const {
+      std::string k = request.url.origin().to_string();
+      if (request.url.is_https()) {
+        k += "|tls@" + std::to_string(reinterpret_cast<std::uintptr_t>(owner->tls_.impl().get()));
+      }
+      for (const http::field& f : request.fields) {
+        if (http::iequals(f.name, "authorization")) {
+          k += "|auth:" + f.value;
+        }
+      }
+      return k;
+    }
+
+    void connect() {
+      const timeout limit = owner->options_.connect;
+      if (!request.url.is_https()) {
+        auto s = std::make_unique<socket>(owner->loop_);
+        socket& ref = *s;
+        ref.begin_connect(
+            request.url.host(), request.url.port(),
+            [self = shared_from_this(), s = std::move(s)](async_result& r) mutable {
+              std::error_code ec;
+              (void)s->end_connect(r, ec);
+              if (ec) {
+                return self->complete(ec);
+              }
+              self->use(std::move(s));
+            },
+            {}, limit);
+        return;
+      }
+      auto s = std::make_unique<tls_socket>(owner->loop_, owner->tls_);
+      tls_socket& ref = *s;
+      ref.begin_connect(
+          request.url.host(), request.url.port(),
+          [self = shared_from_this(), s = std::move(s), limit](async_result& r) mutable {
+            std::error_code ec;
+            (void)s->end_connect(r, ec);
+            if (ec) {
+              return self->complete(ec);
+            }
+            tls_socket& secure = *s;
+            secure.begin_handshake(
+                self->request.url.host(),
+                [self, s = std::move(s)](async_result& h) mutable {
+                  std::error_code hec;
+                  s->end_handshake(h, hec);
+                  if (hec) {
+                    return self->complete(hec);
+                  }
+                  self->use(std::move(s));
+                },
+                {}, limit);
+          },
+          {}, limit);
+    }
+
+    void use(std::unique_ptr<stream> s) {
+      conn = std::make_unique<connection>(std::move(s), owner->options_.connection);
+      send();
+    }
+
+    void send() {
+      gate.reset();
+      conn->begin_request(request, http::target_form::origin, source, gate,
+                          [self = shared_from_this()](async_result& r) { self->on_response(r); });
+    }
+
+    void on_response(async_result& r) {
+      std::error_code ec;
+      const http::response_head head = conn->end_request(r, ec);
+      if (ec) {
+        conn.reset();
+        const bool retry = reused && !retried && !gate.got_head() &&
+                           is_idempotent(request.method) && is_stale_connection(ec) &&
+                           request.framing == http::body_framing::none;
+        if (retry) {
+          retried = true;
+          reused = false;
+          return connect();
+        }
+        return complete(ec);
+      }
+      result.head = head;
+      result.url = request.url;
+      owner->pool_.put(key, std::move(conn));
+      if (!gate.redirect()) {
+        return complete({});
+      }
+      std::error_code redirect_error;
+      auto next =
+          http::follow_redirect(request, head.status, head.find("location"), result.redirects,
+                                owner->options_.redirects, redirect_error);
+      if (redirect_error) {
+        return complete(redirect_error);
+      }
+      if (next->framing != http::body_framing::none) {
+        return complete(error::invalid_argument);  // the body was consumed; see the header
+      }
+      ++result.redirects;
+      request = std::move(*next);
+      retried = false;
+      start();
+    }
+
+    void complete(std::error_code ec) {
+      detail::operation* done = std::exchange(op, nullptr);
+      if (done != nullptr) {
+        owner->loop_.state()->post(done, ec, 0);
+      }
+    }
+
+    std::shared_ptr<impl> owner;
+    http::request request;
+    body_source* source;
+    gate_sink gate;
+    exchange_result result;
+    std::unique_ptr<connection> conn;
+    std::string key;
+    detail::operation* op = nullptr;
+    bool reused = false;
+    bool retried = false;
+  };
+
+  io_loop& loop_;
+  const tls_context& tls_;
+  client_options options_;
+  connection_pool pool_;
+};
+
+client::client(io_loop& loop, const tls_context& tls, client_options options)
+    : impl_(std::make_shared<impl>(loop, tls, options)) {
+}
+
+client::~client() = default;
+
+async_result client::begin_exchange(const http::request& request, body_sink& sink,
+                                    async_callback callback, state_ref state, body_source* source) {
+  return impl_->begin(request, sink, std::move(callback), state, source);
+}
+
+exchange_result client::end_exchange(async_result& result, std::error_code& ec) {
+  return impl_->end(result, ec);
+}
+
+exchange_result client::end_exchange(async_result& result) {
+  std::error_code ec;
+  exchange_result r = end_exchange(result, ec);
+  if (ec) {
+    throw std::system_error{ec, "end_exchange"};
+  }
+  return r;
+}
+
+exchange_result client::exchange(const http::request& request, body_sink& sink, std::error_code& ec,
+                                 body_source* source) {
+  if (impl_->loop().running_in_this_thread()) {
+    ec = error::would_deadlock;
+    return {};
+  }
+  async_result r = begin_exchange(request, sink, {}, {}, source);
+  return end_exchange(r, ec);
+}
+
+exchange_result client::exchange(const http::request& request, body_sink& sink,
+                                 body_source* source) {
+  std::error_code ec;
+  exchange_result r = exchange(request, sink, ec, source);
+  if (ec) {
+    throw std::system_error{ec, "exchange"};
+  }
+  return r;
+}
+
+connection_pool& client::pool() noexcept {
+  return impl_->pool();
+}
+
+}  // namespace ferry::engine
