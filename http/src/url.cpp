@@ -26,6 +26,33 @@ bool is_safe_host(std::string_view host) noexcept {
   });
 }
 
+// RFC 3986 §3.3: after an authority the path is path-abempty, empty or starting with "/".
+// Boost.URL 1.81 ends an authority at a stray character and accepts a path without the "/"
+// ("http://a:2%40b/" parses as port 2 and path "%40b/"); rebuilding such a URL glues the path
+// onto the authority and names another host. Refused, as is a non-numeric port, and (in depth)
+// any URL whose host, port or credentials normalization would change.
+bool is_strict_authority(const urls::url_view_base& u) {
+  const auto path = u.encoded_path();
+  const auto port = u.port();
+  return (path.empty() || path.front() == '/') &&
+         std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+struct authority_meaning {
+  std::string host;
+  std::string port;
+  std::string user;
+  std::string password;
+  bool operator==(const authority_meaning&) const = default;
+};
+
+authority_meaning meaning_of(const urls::url_view_base& u) {
+  std::string host = u.host();
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return {host, std::string{u.port()}, u.user(), u.password()};
+}
+
 }  // namespace
 
 std::string origin::to_string() const {
@@ -45,7 +72,15 @@ url url::parse(std::string_view text, std::error_code& ec) {
     return {};
   }
   urls::url u{*parsed};
+  if (!is_strict_authority(*parsed)) {
+    ec = error::invalid_url;
+    return {};
+  }
   u.normalize();
+  if (!is_strict_authority(u) || meaning_of(u) != meaning_of(*parsed)) {
+    ec = error::invalid_url;
+    return {};
+  }
   const auto scheme = u.scheme_id();
   if ((scheme != urls::scheme::http && scheme != urls::scheme::https) || !u.has_authority()) {
     ec = error::invalid_url;

@@ -43,11 +43,14 @@ TEST(Url, Ipv6LiteralsGetBracketsWhereNeeded) {
 }
 
 TEST(Url, RejectsWhatCannotBeSentSafely) {
-  for (const char* bad : {"ftp://example.com/", "file:///etc/passwd", "javascript:alert(1)",
-                          "http:///path", "http://exa mple.com/", "http://example.com/\r\nX: y",
-                          "http://example.com/\n", "http://%0d%0aevil.com/", "http://a%2fb/",
-                          "http://a:0/", "http://a:65536/", "http://a:99999999999/", "not a url",
-                          "/relative/only", "", "http://[::1/", "\x01http://a/"}) {
+  for (const char* bad :
+       {"ftp://example.com/", "file:///etc/passwd", "javascript:alert(1)", "http:///path",
+        "http://exa mple.com/", "http://example.com/\r\nX: y", "http://example.com/\n",
+        "http://%0d%0aevil.com/", "http://a%2fb/", "http://a:0/", "http://a:65536/",
+        "http://a:99999999999/", "not a url", "/relative/only", "", "http://[::1/", "\x01http://a/",
+        // found by url_fuzzer: Boost.URL 1.81 accepts a path without "/"
+        // after the authority, which then reads as another host
+        "https://us%2er:2%40ssr/", "https://user:pw@a.te-stpx@t;8", "http://a%40b/"}) {
     std::error_code ec;
     (void)url::parse(bad, ec);
     EXPECT_EQ(ec, error::invalid_url) << bad;
