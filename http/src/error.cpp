@@ -43,6 +43,8 @@ class error_category_impl final : public std::error_category {
         return "redirect from https to http refused";
       case error::missing_location:
         return "redirect without a usable Location";
+      case error::tunnel_refused:
+        return "the proxy refused the CONNECT tunnel";
     }
     return "unknown ferry.http error " + std::to_string(value);
   }

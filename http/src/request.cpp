@@ -74,10 +74,21 @@ std::string write_head(const request& r, target_form form, std::error_code& ec) 
   out.reserve(256);
   out.append(r.method);
   out.push_back(' ');
-  out.append(form == target_form::absolute ? r.url.absolute_target() : r.url.target());
+  switch (form) {
+    case target_form::origin:
+      out.append(r.url.target());
+      break;
+    case target_form::absolute:
+      out.append(r.url.absolute_target());
+      break;
+    case target_form::authority:
+      out.append(authority_of(r.url));
+      break;
+  }
   out.append(" HTTP/1.1\r\n");
   if (!has_host) {
-    append_field(out, "Host", r.url.host_header());
+    append_field(out, "Host",
+                 form == target_form::authority ? authority_of(r.url) : r.url.host_header());
   }
   for (const field& f : r.fields) {
     append_field(out, f.name, f.value);
@@ -108,24 +119,22 @@ std::string write_head(const request& r, target_form form) {
   return head;
 }
 
+std::string authority_of(const url& u) {
+  const bool v6 = u.host().find(':') != std::string::npos;
+  return (v6 ? "[" + u.host() + "]" : u.host()) + ":" + std::to_string(u.port());
+}
+
+request connect_request(const url& destination, std::vector<field> proxy_fields) {
+  request r;
+  r.method = "CONNECT";
+  r.url = destination;
+  r.fields = std::move(proxy_fields);
+  return r;
+}
+
 std::string write_connect(const url& destination, const std::vector<field>& proxy_fields,
                           std::error_code& ec) {
-  ec = {};
-  const std::string authority =
-      (destination.host().find(':') != std::string::npos ? "[" + destination.host() + "]"
-                                                         : destination.host()) +
-      ":" + std::to_string(destination.port());
-  std::string out = "CONNECT " + authority + " HTTP/1.1\r\n";
-  append_field(out, "Host", authority);
-  for (const field& f : proxy_fields) {
-    if (!is_valid_field(f.name, f.value)) {
-      ec = error::invalid_field;
-      return {};
-    }
-    append_field(out, f.name, f.value);
-  }
-  out.append("\r\n");
-  return out;
+  return write_head(connect_request(destination, proxy_fields), target_form::authority, ec);
 }
 
 std::string chunk_header(std::size_t size) {

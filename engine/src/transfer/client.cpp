@@ -12,6 +12,7 @@
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/http/auth.hpp"
 #include "ferry/http/error.hpp"
+#include "ferry/http/proxy.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -105,6 +106,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
 
     void start() {
       add_credentials();
+      proxy = owner->options_.proxy.for_target(request.url);
       key = pool_key();
       conn = owner->pool_.take(key);
       reused = conn != nullptr;
@@ -138,21 +140,31 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
           k += "|auth:" + f.value;
         }
       }
+      if (proxy) {
+        k += "|via:" + proxy->origin().to_string() + ":" + proxy->user() + ":" + proxy->password();
+      }
       return k;
     }
 
     void connect() {
       const timeout limit = owner->options_.connect;
-      if (!request.url.is_https()) {
+      const http::url& first_hop = proxy ? *proxy : request.url;
+      if (proxy && proxy->is_https()) {
+        return complete(error::invalid_argument);  // TLS to the proxy itself: not yet
+      }
+      if (!first_hop.is_https()) {
         auto s = std::make_unique<socket>(owner->loop_);
         socket& ref = *s;
         ref.begin_connect(
-            request.url.host(), request.url.port(),
+            first_hop.host(), first_hop.port(),
             [self = shared_from_this(), s = std::move(s)](async_result& r) mutable {
               std::error_code ec;
               (void)s->end_connect(r, ec);
               if (ec) {
                 return self->complete(ec);
+              }
+              if (self->proxy && self->request.url.is_https()) {
+                return self->open_tunnel(std::move(s));
               }
               self->use(std::move(s));
             },
@@ -163,26 +175,60 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       tls_socket& ref = *s;
       ref.begin_connect(
           request.url.host(), request.url.port(),
-          [self = shared_from_this(), s = std::move(s), limit](async_result& r) mutable {
+          [self = shared_from_this(), s = std::move(s)](async_result& r) mutable {
             std::error_code ec;
             (void)s->end_connect(r, ec);
             if (ec) {
               return self->complete(ec);
             }
-            tls_socket& secure = *s;
-            secure.begin_handshake(
-                self->request.url.host(),
-                [self, s = std::move(s)](async_result& h) mutable {
-                  std::error_code hec;
-                  s->end_handshake(h, hec);
-                  if (hec) {
-                    return self->complete(hec);
-                  }
-                  self->use(std::move(s));
-                },
-                {}, limit);
+            self->handshake(std::move(s));
           },
           {}, limit);
+    }
+
+    void handshake(std::unique_ptr<tls_socket> s) {
+      tls_socket& secure = *s;
+      secure.begin_handshake(
+          request.url.host(),
+          [self = shared_from_this(), s = std::move(s)](async_result& h) mutable {
+            std::error_code ec;
+            s->end_handshake(h, ec);
+            if (ec) {
+              return self->complete(ec);
+            }
+            self->use(std::move(s));
+          },
+          {}, owner->options_.connect);
+    }
+
+    // CONNECT through the proxy; on 2xx, TLS to the origin runs inside the tunnel.
+    void open_tunnel(std::unique_ptr<stream> to_proxy) {
+      tunnel = std::make_unique<connection>(std::move(to_proxy), owner->options_.connection);
+      tunnel->begin_request(
+          http::connect_request(request.url, proxy_fields()), http::target_form::authority, nullptr,
+          discard, [self = shared_from_this()](async_result& r) {
+            std::error_code ec;
+            const http::response_head head = self->tunnel->end_request(r, ec);
+            if (!ec && (head.status < 200 || head.status > 299)) {
+              ec = http::error::tunnel_refused;
+            }
+            std::unique_ptr<stream> raw;
+            if (!ec) {
+              raw = self->tunnel->release_transport();
+            }
+            self->tunnel.reset();
+            if (ec || !raw) {
+              return self->complete(ec ? ec : http::error::tunnel_refused);
+            }
+            self->handshake(std::make_unique<tls_socket>(std::move(raw), self->owner->tls_));
+          });
+    }
+
+    [[nodiscard]] std::vector<http::field> proxy_fields() const {
+      if (!proxy || !proxy->has_credentials()) {
+        return {};
+      }
+      return {{"Proxy-Authorization", http::basic_authorization(proxy->user(), proxy->password())}};
     }
 
     void use(std::unique_ptr<stream> s) {
@@ -192,8 +238,15 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
 
     void send() {
       gate.reset();
-      conn->begin_request(request, http::target_form::origin, source, gate,
-                          [self = shared_from_this()](async_result& r) { self->on_response(r); });
+      // Plain http through a proxy: absolute form, with the proxy's credentials.
+      const bool via_proxy = proxy && !request.url.is_https();
+      http::request to_send = request;
+      for (http::field& f : via_proxy ? proxy_fields() : std::vector<http::field>{}) {
+        to_send.set(f.name, f.value);
+      }
+      conn->begin_request(
+          to_send, via_proxy ? http::target_form::absolute : http::target_form::origin, source,
+          gate, [self = shared_from_this()](async_result& r) { self->on_response(r); });
     }
 
     void on_response(async_result& r) {
@@ -246,6 +299,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     gate_sink gate;
     exchange_result result;
     std::unique_ptr<connection> conn;
+    std::unique_ptr<connection> tunnel;  // the CONNECT exchange with the proxy
+    memory_sink discard{0};
+    std::optional<http::url> proxy;
     std::string key;
     detail::operation* op = nullptr;
     bool reused = false;

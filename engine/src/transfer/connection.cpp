@@ -76,7 +76,9 @@ class connection::impl final : public http::response_handler,
     got_response_bytes_ = false;
     continue_received_ = false;
     http::response_reader_options reader_options = options_.reader;
-    reader_options.head_request = request.method == "HEAD";
+    // A response to HEAD has no body; neither has a 2xx to CONNECT (the tunnel follows), and a
+    // refusal's body is not worth reading on a connection that closes.
+    reader_options.head_request = request.method == "HEAD" || request.method == "CONNECT";
     reader_.emplace(*this, reader_options);
     state_ = state::sending_head;
     send_head(request.expect_continue);
@@ -89,12 +91,24 @@ class connection::impl final : public http::response_handler,
   }
 
   [[nodiscard]] bool reusable() const noexcept {
-    return !busy_.load(std::memory_order_acquire) && state_ == state::idle && reader_ &&
-           reader_->done() && reader_->keep_alive() && transport_->is_open();
+    return transport_ && !busy_.load(std::memory_order_acquire) && state_ == state::idle &&
+           reader_ && reader_->done() && reader_->keep_alive() && transport_->is_open();
   }
 
-  void close() noexcept { transport_->close(); }
+  void close() noexcept {
+    if (transport_) {
+      transport_->close();
+    }
+  }
   stream& transport() noexcept { return *transport_; }
+
+  std::unique_ptr<stream> release_transport() {
+    if (busy_.load(std::memory_order_acquire) || state_ != state::idle || filled_ != 0) {
+      return nullptr;
+    }
+    state_ = state::failed;  // nothing more runs on this connection
+    return std::move(transport_);
+  }
 
  private:
   // --- sending -----------------------------------------------------------------------------
@@ -385,6 +399,9 @@ http::response_head connection::end_request(async_result& result) {
 
 bool connection::reusable() const noexcept {
   return impl_->reusable();
+}
+std::unique_ptr<stream> connection::release_transport() {
+  return impl_->release_transport();
 }
 void connection::close() noexcept {
   impl_->close();

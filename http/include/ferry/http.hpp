@@ -3,6 +3,7 @@
 
 #include "ferry/http/auth.hpp"
 #include "ferry/http/error.hpp"
+#include "ferry/http/proxy.hpp"
 #include "ferry/http/redirect.hpp"
 #include "ferry/http/request.hpp"
 #include "ferry/http/response_head.hpp"

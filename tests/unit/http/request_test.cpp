@@ -93,6 +93,14 @@ TEST(RequestWriter, ConnectCarriesOnlyProxyFields) {
   EXPECT_EQ(ec, error::invalid_field);
 }
 
+TEST(RequestWriter, AuthorityFormForConnect) {
+  request r = connect_request(url::parse("https://user:pw@example.com/secret?q"),
+                              {{"Proxy-Authorization", "Basic p"}});
+  EXPECT_EQ(write_head(r, target_form::authority),
+            "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"
+            "Proxy-Authorization: Basic p\r\n\r\n");
+}
+
 TEST(ChunkEncoder, FramesChunksInHex) {
   EXPECT_EQ(chunk_header(0x1f), "1f\r\n");
   EXPECT_EQ(chunk_header(65536), "10000\r\n");

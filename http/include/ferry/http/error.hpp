@@ -31,6 +31,9 @@ enum class error {
   too_many_redirects,  ///< More redirects than the policy allows.
   insecure_redirect,   ///< A redirect from https to http, refused by the policy.
   missing_location,    ///< A redirect status without a usable Location.
+
+  // Proxies.
+  tunnel_refused,  ///< The proxy answered CONNECT with a non-2xx status (a 407, say).
 };
 
 /// Groups for retries and exit codes.

@@ -37,8 +37,9 @@ struct request {
 
 /// Where the request line points (RFC 9112 §3.2).
 enum class target_form {
-  origin,    ///< "GET /path?q HTTP/1.1" — to the origin server, or through a CONNECT tunnel
-  absolute,  ///< "GET http://host/path?q HTTP/1.1" — to a forward proxy
+  origin,     ///< "GET /path?q HTTP/1.1" — to the origin server, or through a CONNECT tunnel
+  absolute,   ///< "GET http://host/path?q HTTP/1.1" — to a forward proxy
+  authority,  ///< "CONNECT host:port HTTP/1.1" — opening a tunnel through a proxy
 };
 
 /// True when `name` is a token (RFC 9110 §5.1) and `value` has no CR, LF, NUL or other
@@ -53,11 +54,16 @@ enum class target_form {
 [[nodiscard]] std::string write_head(const request& r, target_form form, std::error_code& ec);
 [[nodiscard]] std::string write_head(const request& r, target_form form = target_form::origin);
 
-/// The CONNECT request that opens a tunnel to `authority` ("host:port") through a proxy. Only
-/// `proxy_fields` (Proxy-Authorization, say) are sent: never the origin's fields.
+/// The CONNECT request that opens a tunnel to `destination`'s host and port through a proxy.
+/// It carries only `proxy_fields` (Proxy-Authorization, say), never the origin's fields: the
+/// proxy must not learn the origin's credentials or cookies.
+[[nodiscard]] request connect_request(const url& destination, std::vector<field> proxy_fields);
 [[nodiscard]] std::string write_connect(const url& destination,
                                         const std::vector<field>& proxy_fields,
                                         std::error_code& ec);
+
+/// "host:port" with brackets for IPv6, as a CONNECT target and its Host field.
+[[nodiscard]] std::string authority_of(const url& u);
 
 /// Chunked transfer coding (RFC 9112 §7.1) for a body streamed from a source:
 /// `chunk_header(n)`, the n bytes, `chunk_end()`, ... and finally `last_chunk()`.

@@ -11,6 +11,7 @@
 #include "ferry/engine/io/timeout.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "ferry/engine/transfer/connection_pool.hpp"
+#include "ferry/http/proxy.hpp"
 #include "ferry/http/redirect.hpp"
 #include "ferry/http/request.hpp"
 #include "ferry/http/response_head.hpp"
@@ -29,6 +30,8 @@ struct client_options {
   http::redirect_policy redirects;
   connection_options connection;
   connection_pool_options pool;
+  /// A forward proxy (http://), and the hosts that bypass it.
+  http::proxy_settings proxy;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many
@@ -40,9 +43,11 @@ struct exchange_result {
 };
 
 /// Runs HTTP exchanges on a loop. Bodies of redirect responses are discarded; only the final
-/// response's body reaches the sink. A request on a reused connection that fails before any
-/// response byte (the server closed an idle connection) is retried once on a new connection,
-/// when its method is idempotent. Thread-safe; many exchanges may run at once.
+/// response's body reaches the sink. Through a proxy, http:// requests go in absolute form and
+/// https:// ones through a CONNECT tunnel carrying only the proxy's credentials; a proxy that
+/// refuses the tunnel is `http::error::tunnel_refused`. A request on a reused connection that fails
+/// before any response byte (the server closed an idle connection) is retried once on a new
+/// connection, when its method is idempotent. Thread-safe; many exchanges may run at once.
 class client {
  public:
   /// `tls` (settings for https) must outlive the client.

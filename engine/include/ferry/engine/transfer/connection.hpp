@@ -67,6 +67,9 @@ class connection {
   /// True when the last response ended cleanly, the server allows reuse, no stray bytes came,
   /// and the stream is open.
   [[nodiscard]] bool reusable() const noexcept;
+  /// Gives up the stream (after a CONNECT, to run TLS through the tunnel). Null while a request
+  /// pends, after a failure, or when bytes beyond the response were already received.
+  [[nodiscard]] std::unique_ptr<stream> release_transport();
   /// Closes the stream; a pending request completes with `operation_aborted`.
   void close() noexcept;
   [[nodiscard]] stream& transport() noexcept;
