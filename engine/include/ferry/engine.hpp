@@ -23,3 +23,4 @@
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "ferry/engine/transfer/connection_pool.hpp"
+#include "ferry/engine/transfer/cookie_file.hpp"

@@ -224,6 +224,34 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
           });
     }
 
+    // The jar's cookies join any Cookie field the caller set (which redirects to another
+    // origin have already dropped).
+    void add_cookies(http::request& r) const {
+      if (owner->options_.cookies == nullptr) {
+        return;
+      }
+      const std::string from_jar = owner->options_.cookies->header_for(r.url);
+      if (from_jar.empty()) {
+        return;
+      }
+      for (http::field& f : r.fields) {
+        if (http::iequals(f.name, "cookie")) {
+          f.value += "; " + from_jar;
+          return;
+        }
+      }
+      r.fields.push_back({"Cookie", from_jar});
+    }
+
+    void store_cookies(const http::response_head& head) const {
+      if (owner->options_.cookies == nullptr) {
+        return;
+      }
+      for (std::string_view value : head.find_all("set-cookie")) {
+        (void)owner->options_.cookies->set(value, request.url);
+      }
+    }
+
     [[nodiscard]] std::vector<http::field> proxy_fields() const {
       if (!proxy || !proxy->has_credentials()) {
         return {};
@@ -241,6 +269,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       // Plain http through a proxy: absolute form, with the proxy's credentials.
       const bool via_proxy = proxy && !request.url.is_https();
       http::request to_send = request;
+      add_cookies(to_send);
       for (http::field& f : via_proxy ? proxy_fields() : std::vector<http::field>{}) {
         to_send.set(f.name, f.value);
       }
@@ -264,6 +293,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         }
         return complete(ec);
       }
+      store_cookies(head);
       result.head = head;
       result.url = request.url;
       owner->pool_.put(key, std::move(conn));

@@ -11,6 +11,7 @@
 #include "ferry/engine/io/timeout.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "ferry/engine/transfer/connection_pool.hpp"
+#include "ferry/http/cookie_jar.hpp"
 #include "ferry/http/proxy.hpp"
 #include "ferry/http/redirect.hpp"
 #include "ferry/http/request.hpp"
@@ -32,6 +33,9 @@ struct client_options {
   connection_pool_options pool;
   /// A forward proxy (http://), and the hosts that bypass it.
   http::proxy_settings proxy;
+  /// Cookies sent with every request and updated from every response, redirects included
+  /// (curl's -b/-c). Not owned; may be shared by several clients. Null: no cookies.
+  http::cookie_jar* cookies = nullptr;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many

@@ -1,0 +1,142 @@
+#include "ferry/engine/transfer/client.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <future>
+
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/transfer/body_sink.hpp"
+#include "ferry/engine/transfer/cookie_file.hpp"
+#include "loop_fixture.hpp"
+#include "scripted_server.hpp"
+
+namespace ferry::engine {
+namespace {
+
+using test::scripted_answer;
+using test::scripted_server;
+
+class ClientTest : public test::loop_fixture {
+ protected:
+  static http::request get(const std::string& u) {
+    http::request r;
+    r.url = http::url::parse(u);
+    return r;
+  }
+  static std::string on(const scripted_server& s, const std::string& host = "127.0.0.1") {
+    return "http://" + host + ":" + std::to_string(s.port());
+  }
+  tls_context tls;
+};
+
+TEST_F(ClientTest, CookiesGoBackThroughTheJar) {
+  scripted_answer first = scripted_server::raw(
+      "HTTP/1.1 200 OK\r\nSet-Cookie: session=abc; Path=/\r\nSet-Cookie: everyone=1; Domain=0.1\r\n"
+      "Content-Length: 0\r\n\r\n");
+  scripted_server server{{first, scripted_server::ok("again")}};
+  http::cookie_jar jar;
+  client_options options;
+  options.cookies = &jar;
+  client c{loop, tls, options};
+  memory_sink sink;
+  c.exchange(get(on(server) + "/login"), sink);
+  EXPECT_EQ(jar.size(), 1U);  // the one for a domain the host is not in was refused
+  c.exchange(get(on(server) + "/next"), sink);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(requests[0].find("Cookie:"), std::string::npos);
+  EXPECT_NE(requests[1].find("\r\nCookie: session=abc\r\n"), std::string::npos) << requests[1];
+}
+
+TEST_F(ClientTest, RedirectToAnotherHostKeepsCookiesApart) {
+  scripted_server b{{scripted_server::ok("at b")}};
+  scripted_server a{
+      {scripted_server::raw("HTTP/1.1 302 Found\r\nSet-Cookie: from_a=1\r\nLocation: " +
+                            on(b, "localhost") + "/there\r\nContent-Length: 0\r\n\r\n")}};
+  http::cookie_jar jar;
+  client_options options;
+  options.cookies = &jar;
+  client c{loop, tls, options};
+  http::request r = get(on(a) + "/start");
+  r.fields.push_back({"Cookie", "user_supplied=1"});
+  memory_sink sink;
+  const exchange_result result = c.exchange(r, sink);
+  EXPECT_EQ(result.redirects, 1U);
+  EXPECT_EQ(sink.data(), "at b");
+  const std::string at_b = b.requests().at(0);
+  EXPECT_EQ(at_b.find("user_supplied"), std::string::npos) << at_b;  // dropped across origins
+  EXPECT_EQ(at_b.find("from_a"), std::string::npos) << at_b;         // another host's cookie
+  EXPECT_EQ(jar.size(), 1U);  // but it was stored, for a's host
+}
+
+TEST_F(ClientTest, AStaleKeepAliveConnectionIsRetriedOnce) {
+  scripted_answer then_close = scripted_server::ok("first");
+  then_close.close_after = then_close.bytes.size();  // answers, then closes behind our back
+  scripted_server server{{then_close, scripted_server::ok("second")}};
+  client c{loop, tls};
+  memory_sink one;
+  c.exchange(get(on(server) + "/1"), one);
+  EXPECT_EQ(c.pool().idle(), 1U);  // looks reusable: the close has not been read yet
+  memory_sink two;
+  std::error_code ec;
+  const exchange_result r = c.exchange(get(on(server) + "/2"), two, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 200U);
+  EXPECT_EQ(two.data(), "second");
+  EXPECT_EQ(server.connections(), 2U);
+}
+
+TEST_F(ClientTest, ConnectionRefusedIsAnError) {
+  std::uint16_t closed = 0;
+  {
+    scripted_server gone{{}};
+    closed = gone.port();
+  }
+  client c{loop, tls};
+  memory_sink sink;
+  std::error_code ec;
+  (void)c.exchange(get("http://127.0.0.1:" + std::to_string(closed) + "/"), sink, ec);
+  EXPECT_EQ(ec, error::connection_refused);
+}
+
+TEST_F(ClientTest, BlockingExchangeOnTheLoopIsRefused) {
+  client c{loop, tls};
+  std::promise<std::error_code> result;
+  loop.post([&] {
+    memory_sink sink;
+    std::error_code ec;
+    (void)c.exchange(get("http://127.0.0.1:1/"), sink, ec);
+    result.set_value(ec);
+  });
+  auto f = result.get_future();
+  ASSERT_TRUE(test::await(f));
+  EXPECT_EQ(f.get(), error::would_deadlock);
+}
+
+TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("ferry-cookies-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  http::cookie_jar jar;
+  ASSERT_TRUE(jar.set("k=v; Max-Age=3600", http::url::parse("http://a.test/")));
+  std::error_code ec;
+  save_cookie_file(jar, dir / "cookies.txt", file_system::local(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  struct stat st {};
+  ASSERT_EQ(::stat((dir / "cookies.txt").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+  EXPECT_EQ(std::distance(fs::directory_iterator{dir}, fs::directory_iterator{}), 1);  // no temp
+  http::cookie_jar loaded;
+  EXPECT_EQ(load_cookie_file(loaded, dir / "cookies.txt", file_system::local(), ec), 1U);
+  EXPECT_EQ(loaded.header_for(http::url::parse("http://a.test/")), "k=v");
+  (void)load_cookie_file(loaded, dir / "missing.txt", file_system::local(), ec);
+  EXPECT_EQ(ec, error::file_not_found);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ferry::engine
