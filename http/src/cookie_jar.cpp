@@ -44,6 +44,29 @@ bool has_control(std::string_view s) {
   });
 }
 
+// What a stored cookie's name and value may hold: no controls, and none of the characters that
+// would change the meaning of a Cookie header (';') or of a cookies.txt line (a tab); a name
+// holds no '='. (RFC 6265bis allows a tab inside a value; such a cookie could not be saved
+// faithfully, so it is refused.)
+bool is_storable(std::string_view name, std::string_view value) {
+  const auto clean = [](std::string_view s) {
+    return !has_control(s) && s.find('\t') == std::string_view::npos &&
+           s.find(';') == std::string_view::npos;
+  };
+  return !name.empty() && clean(name) && clean(value) && name.find('=') == std::string_view::npos;
+}
+
+// A cookie's domain: host-name characters in non-empty labels.
+bool is_valid_domain(std::string_view d) {
+  if (d.empty() || d.front() == '.' || d.back() == '.' || d.find("..") != std::string_view::npos) {
+    return false;
+  }
+  return std::all_of(d.begin(), d.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' ||
+           c == ':';
+  });
+}
+
 bool is_ip_literal(std::string_view host) {
   return host.find(':') != std::string_view::npos ||
          std::all_of(host.begin(), host.end(),
@@ -90,6 +113,14 @@ bool path_match(std::string_view request_path, std::string_view cookie_path) {
     return false;
   }
   return cookie_path.back() == '/' || request_path[cookie_path.size()] == '/';
+}
+
+// An expiry as a time_point. system_clock counts nanoseconds and ends in 2262, so times are
+// clamped to 2200 (found by the cookie fuzzers: a far-future date overflowed).
+cookie::time_point expiry_at(long long unix_seconds) {
+  constexpr long long year_2200 = 7'258'118'400;
+  return std::chrono::system_clock::from_time_t(
+      static_cast<std::time_t>(std::clamp(unix_seconds, 1LL, year_2200)));
 }
 
 // §5.1.1, the cookie-date algorithm: lenient tokens, strict ranges.
@@ -190,7 +221,7 @@ std::optional<cookie::time_point> parse_cookie_date(std::string_view text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return expiry_at(timegm(&tm));
 }
 
 bool expired(const cookie& c, cookie::time_point now) {
@@ -224,8 +255,7 @@ bool cookie_jar::set(std::string_view set_cookie, const url& from, time_point no
   cookie c;
   c.name = trim(pair.substr(0, equals));
   c.value = trim(pair.substr(equals + 1));
-  if (c.name.empty() || has_control(c.name) || has_control(c.value) ||
-      c.name.size() + c.value.size() > limits_.max_size) {
+  if (!is_storable(c.name, c.value) || c.name.size() + c.value.size() > limits_.max_size) {
     return false;
   }
   std::optional<time_point> expires_attribute;
@@ -286,6 +316,9 @@ bool cookie_jar::set(std::string_view set_cookie, const url& from, time_point no
     c.domain = host;
   }
   c.path = path_attribute.empty() ? default_path(from) : path_attribute;
+  if (c.path.find('\t') != std::string::npos) {
+    return false;  // found by set_cookie_fuzzer: could not be saved to cookies.txt
+  }
   if (c.secure && !from.is_https()) {
     return false;
   }
@@ -387,13 +420,16 @@ std::size_t cookie_jar::load_netscape(std::string_view text, time_point now) {
     }
     c.domain = lower(domain);
     c.host_only = fields[1] == "FALSE";
+    if (!is_valid_domain(c.domain) || !is_storable(fields[5], fields[6])) {
+      continue;
+    }
     if (!c.host_only && is_public_suffix(c.domain)) {
       continue;
     }
     c.path = fields[2];
     c.secure = fields[3] == "TRUE";
     if (expiry != 0) {
-      c.expires = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(expiry));
+      c.expires = expiry_at(expiry);
     }
     c.name = fields[5];
     c.value = fields[6];
