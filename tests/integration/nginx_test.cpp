@@ -155,6 +155,18 @@ TEST_F(NginxTest, BasicAuthWithCredentialsGeneratedAtTestTime) {
   EXPECT_EQ(r.head.status, 200U);
   EXPECT_EQ(allowed.data(), "for alice");
 
+  client_options options;
+  options.on_challenge = [](const challenge_request& q, challenge_answer answer) {
+    EXPECT_EQ(q.challenges.at(0).scheme, "Basic");
+    EXPECT_EQ(q.challenges.at(0).param("realm"), "ferry");
+    answer(http::credentials::basic("alice", "s3cret"));
+  };
+  client asking{loop, tls, options};
+  memory_sink answered;
+  const exchange_result via_callback = asking.exchange(get(server, "/private/data.txt"), answered);
+  EXPECT_EQ(via_callback.head.status, 200U);
+  EXPECT_EQ(answered.data(), "for alice");
+
   http::request wrong = with_credentials;
   wrong.url = http::url::parse("http://alice:nope@127.0.0.1:" + std::to_string(server.port()) +
                                "/private/data.txt");

@@ -1,6 +1,7 @@
 #include "ferry/engine/transfer/client.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "../io/detail/loop_state.hpp"
 #include "../io/detail/operation.hpp"
@@ -30,22 +31,24 @@ bool is_stale_connection(std::error_code ec) {
 }
 
 // The sink an exchange gives its connections: the final response's body goes to the caller's
-// sink; the body of a redirect that will be followed goes nowhere.
+// sink; the body of a response the exchange will not return (a redirect it follows, a
+// challenge it answers) goes nowhere.
 class gate_sink final : public body_sink {
  public:
-  gate_sink(body_sink& target, bool follow) : target_(&target), follow_(follow) {}
+  gate_sink(body_sink& target, std::function<bool(const http::response_head&)> swallow)
+      : target_(&target), swallow_(std::move(swallow)) {}
 
   void on_head(const http::response_head& head, std::error_code& ec) override {
     got_head_ = true;
-    redirect_ = follow_ && http::is_redirect(head.status);
-    if (redirect_) {
+    swallowed_ = swallow_(head);
+    if (swallowed_) {
       ec = {};
       return;
     }
     target_->on_head(head, ec);
   }
   void write(std::string_view bytes, std::error_code& ec) override {
-    if (redirect_) {
+    if (swallowed_) {
       ec = {};
       return;
     }
@@ -53,16 +56,16 @@ class gate_sink final : public body_sink {
   }
   void reset() noexcept {
     got_head_ = false;
-    redirect_ = false;
+    swallowed_ = false;
   }
   [[nodiscard]] bool got_head() const noexcept { return got_head_; }
-  [[nodiscard]] bool redirect() const noexcept { return redirect_; }
+  [[nodiscard]] bool swallowed() const noexcept { return swallowed_; }
 
  private:
   body_sink* target_;
-  bool follow_;
+  std::function<bool(const http::response_head&)> swallow_;
   bool got_head_ = false;
-  bool redirect_ = false;
+  bool swallowed_ = false;
 };
 
 }  // namespace
@@ -102,7 +105,23 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         : owner(std::move(client)),
           request(r),
           source(body),
-          gate(sink, owner->options_.follow_redirects) {}
+          gate(sink, [this](const http::response_head& h) { return swallows(h); }) {}
+
+    // Whether the exchange goes on past this response (so its body is not the caller's).
+    [[nodiscard]] bool swallows(const http::response_head& h) const {
+      return (owner->options_.follow_redirects && http::is_redirect(h.status)) ||
+             will_ask(h.status);
+    }
+
+    [[nodiscard]] bool will_ask(unsigned status) const {
+      if (!owner->options_.on_challenge) {
+        return false;
+      }
+      if (status == 401) {
+        return !asked_server;
+      }
+      return status == 407 && proxy && !request.url.is_https() && !asked_proxy;
+    }
 
     void start() {
       add_credentials();
@@ -253,6 +272,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     [[nodiscard]] std::vector<http::field> proxy_fields() const {
+      if (proxy && !proxy_authorization.empty()) {
+        return {{"Proxy-Authorization", proxy_authorization}};
+      }
       if (!proxy || !proxy->has_credentials()) {
         return {};
       }
@@ -297,7 +319,10 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       result.head = head;
       result.url = request.url;
       owner->pool_.put(key, std::move(conn));
-      if (!gate.redirect()) {
+      if (gate.swallowed() && will_ask(head.status)) {
+        return ask(head);
+      }
+      if (!gate.swallowed()) {
         return complete({});
       }
       std::error_code redirect_error;
@@ -313,6 +338,45 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       ++result.redirects;
       request = std::move(*next);
       retried = false;
+      start();
+    }
+
+    // The caller's on_challenge decides; its answer comes back to the loop, whenever it comes.
+    void ask(const http::response_head& head) {
+      const bool is_proxy = head.status == 407;
+      (is_proxy ? asked_proxy : asked_server) = true;
+      challenge_request question{request.url, head.status, is_proxy, {}};
+      for (std::string_view value :
+           head.find_all(is_proxy ? "proxy-authenticate" : "www-authenticate")) {
+        auto parsed = http::parse_challenges(value);
+        question.challenges.insert(question.challenges.end(), parsed.begin(), parsed.end());
+      }
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      challenge_answer answer = [self = shared_from_this(), is_proxy,
+                                 answered](std::optional<http::credentials> given) {
+        if (answered->exchange(true)) {
+          return;  // answered already
+        }
+        self->owner->loop_.post(
+            [self, is_proxy, given = std::move(given)] { self->on_answer(is_proxy, given); });
+      };
+      try {
+        owner->options_.on_challenge(question, answer);
+      } catch (...) {
+        owner->loop_.state()->report(std::current_exception());
+        answer(std::nullopt);
+      }
+    }
+
+    void on_answer(bool is_proxy, const std::optional<http::credentials>& given) {
+      if (!given) {
+        return complete({});  // the 401 or 407 is the result
+      }
+      if (is_proxy) {
+        proxy_authorization = given->authorization();
+      } else {
+        request.set("Authorization", given->authorization());
+      }
       start();
     }
 
@@ -334,8 +398,11 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     std::optional<http::url> proxy;
     std::string key;
     detail::operation* op = nullptr;
+    std::string proxy_authorization;  // from an answered 407
     bool reused = false;
     bool retried = false;
+    bool asked_server = false;
+    bool asked_proxy = false;
   };
 
   io_loop& loop_;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
@@ -115,6 +116,67 @@ TEST_F(ClientTest, BlockingExchangeOnTheLoopIsRefused) {
   auto f = result.get_future();
   ASSERT_TRUE(test::await(f));
   EXPECT_EQ(f.get(), error::would_deadlock);
+}
+
+scripted_answer unauthorized() {
+  return scripted_server::raw(
+      "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"files\", charset=UTF-8\r\n"
+      "Content-Length: 12\r\n\r\nlogin please");
+}
+
+TEST_F(ClientTest, ChallengeIsAnsweredAsynchronouslyAndTheRequestRetried) {
+  scripted_server server{{unauthorized(), scripted_server::ok("secret data")}};
+  std::atomic<int> asked{0};
+  std::string realm;
+  std::thread answerer;
+  client_options options;
+  options.on_challenge = [&](const challenge_request& q, challenge_answer answer) {
+    ++asked;
+    realm = std::string{q.challenges.at(0).param("realm").value_or("")};
+    EXPECT_EQ(q.status, 401U);
+    EXPECT_FALSE(q.proxy);
+    // Answer later, from another thread: as a token refresh would.
+    answerer = std::thread{[answer] {
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+      answer(http::credentials::basic("alice", "s3cret"));
+      answer(http::credentials::basic("ignored", "second answer"));
+    }};
+  };
+  client c{loop, tls, options};
+  memory_sink sink;
+  const exchange_result r = c.exchange(get(on(server) + "/file"), sink);
+  answerer.join();
+  EXPECT_EQ(r.head.status, 200U);
+  EXPECT_EQ(sink.data(), "secret data");  // the 401's body never reached the sink
+  EXPECT_EQ(asked.load(), 1);
+  EXPECT_EQ(realm, "files");
+  EXPECT_NE(server.requests().at(1).find("\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n"),
+            std::string::npos);
+}
+
+TEST_F(ClientTest, RefusedOrFailedChallengeReturnsThe401) {
+  for (int variant = 0; variant < 3; ++variant) {
+    // 0: the caller refuses; 1: its callback throws; 2: wrong credentials (asked only once).
+    scripted_server server{{unauthorized(), unauthorized()}};
+    int asked = 0;
+    client_options options;
+    options.on_challenge = [&](const challenge_request&, challenge_answer answer) {
+      ++asked;
+      if (variant == 1) {
+        throw std::runtime_error{"no credentials store"};
+      }
+      answer(variant == 0 ? std::nullopt
+                          : std::optional{http::credentials::bearer("expired-token")});
+    };
+    client c{loop, tls, options};
+    loop.set_exception_handler([](std::exception_ptr) {});
+    memory_sink sink;
+    std::error_code ec;
+    const exchange_result r = c.exchange(get(on(server) + "/file"), sink, ec);
+    EXPECT_FALSE(ec) << variant;
+    EXPECT_EQ(r.head.status, 401U) << variant;
+    EXPECT_EQ(asked, 1) << variant;
+  }
 }
 
 TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {

@@ -3,14 +3,18 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <system_error>
+#include <vector>
 
 #include "ferry/engine/io/async_callback.hpp"
 #include "ferry/engine/io/async_result.hpp"
 #include "ferry/engine/io/timeout.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "ferry/engine/transfer/connection_pool.hpp"
+#include "ferry/http/auth.hpp"
 #include "ferry/http/cookie_jar.hpp"
 #include "ferry/http/proxy.hpp"
 #include "ferry/http/redirect.hpp"
@@ -24,6 +28,19 @@ class tls_context;
 class body_sink;
 class body_source;
 
+/// A server (401) or a forward proxy (407) wants credentials for `url`.
+struct challenge_request {
+  http::url url;
+  unsigned status = 401;
+  bool proxy = false;
+  std::vector<http::challenge> challenges;  ///< from WWW-Authenticate or Proxy-Authenticate
+};
+
+/// How a challenge is answered: credentials, or nothing to give up. May be called later, from
+/// any thread (a long-running transfer can fetch a fresh token without blocking the loop);
+/// calls after the first are ignored.
+using challenge_answer = std::function<void(std::optional<http::credentials>)>;
+
 struct client_options {
   /// Connecting: resolution, TCP connect and the TLS handshake together.
   timeout connect = std::chrono::seconds{30};
@@ -36,6 +53,11 @@ struct client_options {
   /// Cookies sent with every request and updated from every response, redirects included
   /// (curl's -b/-c). Not owned; may be shared by several clients. Null: no cookies.
   http::cookie_jar* cookies = nullptr;
+  /// Asked, on a loop thread, when a server answers 401 or a forward proxy 407: at most once
+  /// for the server and once for the proxy in one exchange. With an answer the request is sent
+  /// again with it; without one (or if this throws) the 401/407 is the exchange's result, its
+  /// body discarded. Null: a 401 is simply the result.
+  std::function<void(const challenge_request&, challenge_answer)> on_challenge;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many
