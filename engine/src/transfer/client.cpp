@@ -282,6 +282,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void use(std::unique_ptr<stream> s) {
+      if (owner->options_.wrap_stream) {
+        s = owner->options_.wrap_stream(std::move(s));
+      }
       conn = std::make_unique<connection>(std::move(s), owner->options_.connection);
       send();
     }

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "failing_stream.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/io/tls_context.hpp"
@@ -177,6 +178,66 @@ TEST_F(ClientTest, RefusedOrFailedChallengeReturnsThe401) {
     EXPECT_EQ(r.head.status, 401U) << variant;
     EXPECT_EQ(asked, 1) << variant;
   }
+}
+
+// The failure-injection stream under a whole exchange (a redirect, then a chunked body): each
+// operation fails in turn until none does. Every failure ends the exchange exactly once, with
+// that error, or is recovered (a failure on a reused connection before any response byte is a
+// stale connection: retried once) with the right body; nothing else ever reaches the sink.
+TEST_F(ClientTest, EveryStreamFailureEndsOrIsRecoveredCleanly) {
+  bool clean_run = false;
+  std::size_t n = 0;
+  int surfaced = 0;
+  for (; n < 100 && !clean_run; ++n) {
+    scripted_answer final_answer = scripted_server::raw(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+    final_answer.trickle = 8;
+    final_answer.trickle_delay = std::chrono::milliseconds{1};
+    // Spare answers for retries on fresh connections.
+    scripted_server server{
+        {scripted_server::raw(
+             "HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n"),
+         final_answer, final_answer, final_answer}};
+    std::vector<test::failing_stream*> probes;
+    client_options options;
+    options.wrap_stream = [&](std::unique_ptr<stream> s) -> std::unique_ptr<stream> {
+      auto failing =
+          std::make_unique<test::failing_stream>(std::move(s), n, error::connection_reset);
+      probes.push_back(failing.get());
+      return failing;
+    };
+    client c{loop, tls, options};
+    memory_sink sink;
+    std::atomic<int> calls{0};
+    std::promise<std::error_code> done;
+    c.begin_exchange(get(on(server) + "/start"), sink, [&](async_result& r) {
+      std::error_code ec;
+      (void)c.end_exchange(r, ec);
+      if (++calls == 1) {
+        done.set_value(ec);
+      }
+    });
+    auto f = done.get_future();
+    ASSERT_TRUE(test::await(f));
+    const std::error_code ec = f.get();
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+    ASSERT_EQ(calls.load(), 1);
+    const bool injected = std::any_of(probes.begin(), probes.end(),
+                                      [](const test::failing_stream* p) { return p->failed(); });
+    if (ec) {
+      EXPECT_TRUE(injected) << "n = " << n << ": " << ec.message();
+      EXPECT_EQ(ec, error::connection_reset) << "n = " << n;
+      EXPECT_TRUE(sink.data().empty() || sink.data() == "hello") << "n = " << n;
+      ++surfaced;
+    } else {
+      EXPECT_EQ(sink.data(), "hello") << "n = " << n;
+      clean_run = !injected;
+    }
+  }
+  EXPECT_TRUE(clean_run);
+  // Failures on the first connection, on the reused one, and of the retry itself (its fresh
+  // stream fails at the same N). Recovery by the retry is AStaleKeepAliveConnectionIsRetriedOnce.
+  EXPECT_GE(surfaced, 3);
 }
 
 TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {

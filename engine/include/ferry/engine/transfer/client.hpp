@@ -24,6 +24,7 @@
 namespace ferry::engine {
 
 class io_loop;
+class stream;
 class tls_context;
 class body_sink;
 class body_source;
@@ -58,6 +59,9 @@ struct client_options {
   /// again with it; without one (or if this throws) the 401/407 is the exchange's result, its
   /// body discarded. Null: a 401 is simply the result.
   std::function<void(const challenge_request&, challenge_answer)> on_challenge;
+  /// Wraps every new connection's stream (after TLS, if any) before HTTP runs over it: for
+  /// logging or accounting, and for tests that inject failures. Null: used as it is.
+  std::function<std::unique_ptr<stream>(std::unique_ptr<stream>)> wrap_stream;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many
