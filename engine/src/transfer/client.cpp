@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
 
 #include "../io/detail/loop_state.hpp"
 #include "../io/detail/operation.hpp"
@@ -99,6 +102,66 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
   io_loop& loop() noexcept { return loop_; }
 
  private:
+  struct job;
+
+  // Connection slots, by origin: a job holds one from its first connection (new or pooled)
+  // until it completes or moves to another origin. Past a cap it waits in line.
+  struct origin_slots {
+    std::size_t held = 0;
+    std::deque<std::shared_ptr<job>> waiting;
+  };
+
+  // Takes a slot for `j` at `origin`; false when `j` was queued (it is started again later).
+  bool take_slot(const std::shared_ptr<job>& j, const std::string& origin) {
+    std::lock_guard lock{slots_mutex_};
+    origin_slots& slots = slots_[origin];
+    if (slots.held >= options_.max_connections_per_host ||
+        held_total_ >= options_.max_connections) {
+      slots.waiting.push_back(j);
+      return false;
+    }
+    ++slots.held;
+    ++held_total_;
+    return true;
+  }
+
+  // Gives a slot back and starts whoever waits longest for this origin (or, with the total cap
+  // reached, for any origin).
+  void release_slot(const std::string& origin) {
+    std::shared_ptr<job> next;
+    {
+      std::lock_guard lock{slots_mutex_};
+      auto it = slots_.find(origin);
+      if (it == slots_.end() || it->second.held == 0) {
+        return;
+      }
+      --it->second.held;
+      --held_total_;
+      if (!it->second.waiting.empty()) {
+        next = std::move(it->second.waiting.front());
+        it->second.waiting.pop_front();
+      } else {
+        for (auto& [other, slots] : slots_) {
+          if (!slots.waiting.empty() && slots.held < options_.max_connections_per_host) {
+            next = std::move(slots.waiting.front());
+            slots.waiting.pop_front();
+            break;
+          }
+        }
+      }
+      if (it->second.held == 0 && it->second.waiting.empty()) {
+        slots_.erase(it);
+      }
+    }
+    if (next) {
+      loop_.post([next] { next->start(); });
+    }
+  }
+
+  std::mutex slots_mutex_;
+  std::map<std::string, origin_slots> slots_;
+  std::size_t held_total_ = 0;
+
   // One exchange: connect (or reuse), send, read; again for each redirect.
   struct job : std::enable_shared_from_this<job> {
     job(std::shared_ptr<impl> client, const http::request& r, body_sink& sink, body_source* body)
@@ -127,6 +190,16 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       add_credentials();
       proxy = owner->options_.proxy.for_target(request.url);
       key = pool_key();
+      const std::string origin = request.url.origin().to_string();
+      if (slot_origin != origin) {
+        if (!slot_origin.empty()) {
+          owner->release_slot(std::exchange(slot_origin, std::string{}));
+        }
+        if (!owner->take_slot(shared_from_this(), origin)) {
+          return;  // queued: release_slot starts this job again
+        }
+        slot_origin = origin;
+      }
       conn = owner->pool_.take(key);
       reused = conn != nullptr;
       if (reused) {
@@ -384,6 +457,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void complete(std::error_code ec) {
+      if (!slot_origin.empty()) {
+        owner->release_slot(std::exchange(slot_origin, std::string{}));
+      }
       detail::operation* done = std::exchange(op, nullptr);
       if (done != nullptr) {
         owner->loop_.state()->post(done, ec, 0);
@@ -402,6 +478,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     std::string key;
     detail::operation* op = nullptr;
     std::string proxy_authorization;  // from an answered 407
+    std::string slot_origin;          // the origin whose connection slot this job holds
     bool reused = false;
     bool retried = false;
     bool asked_server = false;

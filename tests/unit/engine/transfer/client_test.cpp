@@ -240,6 +240,33 @@ TEST_F(ClientTest, EveryStreamFailureEndsOrIsRecoveredCleanly) {
   EXPECT_GE(surfaced, 3);
 }
 
+TEST_F(ClientTest, ExchangesBeyondThePerHostCapWaitAndReuse) {
+  std::vector<scripted_answer> answers;
+  for (int i = 0; i < 5; ++i) {
+    scripted_answer a = scripted_server::ok("response");
+    a.stall = std::chrono::milliseconds{50};
+    answers.push_back(a);
+  }
+  scripted_server server{answers};
+  client_options options;
+  options.max_connections_per_host = 2;
+  client c{loop, tls, options};
+  std::vector<memory_sink> sinks(5);
+  std::vector<async_result> pending;
+  for (auto& sink : sinks) {
+    pending.push_back(c.begin_exchange(get(on(server) + "/x"), sink, {}));
+  }
+  for (auto& r : pending) {
+    ASSERT_TRUE(r.wait_for(test::test_deadline));
+    EXPECT_EQ(c.end_exchange(r).head.status, 200U);
+  }
+  for (const auto& sink : sinks) {
+    EXPECT_EQ(sink.data(), "response");
+  }
+  EXPECT_LE(server.connections(), 2U);
+  EXPECT_EQ(server.requests().size(), 5U);
+}
+
 TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("ferry-cookies-" + std::to_string(::getpid()));

@@ -43,6 +43,10 @@ struct challenge_request {
 using challenge_answer = std::function<void(std::optional<http::credentials>)>;
 
 struct client_options {
+  /// Connections in use at once for one origin, and in all. An exchange beyond a cap waits in
+  /// line until another releases its connection, then reuses it (or opens one).
+  std::size_t max_connections_per_host = 6;
+  std::size_t max_connections = 64;
   /// Connecting: resolution, TCP connect and the TLS handshake together.
   timeout connect = std::chrono::seconds{30};
   bool follow_redirects = true;
