@@ -94,6 +94,34 @@ TEST_F(ProxyTest, ProxyAuthorization) {
   EXPECT_NE(tunneled.data().find("proxy_auth=[]"), std::string::npos);  // not sent to the origin
 }
 
+TEST_F(ProxyTest, ChallengeCallbackAnswersTheProxyForPlainAndTunneledRequests) {
+  nginx_server plain{echo_location};
+  nginx_server secure{echo_location, &test::test_pki::get().server};
+  tinyproxy_server proxy{"alice", "s3cret"};
+  for (const std::string& target :
+       {plain.base_url() + "/echo",
+        "https://localhost:" + std::to_string(secure.port()) + "/echo"}) {
+    int asked = 0;
+    client_options options;
+    options.proxy.proxy = http::url::parse(proxy.url());
+    options.on_challenge = [&](const challenge_request& q, challenge_answer answer) {
+      ++asked;
+      EXPECT_TRUE(q.proxy);
+      EXPECT_EQ(q.status, 407U);
+      answer(http::credentials::basic("alice", "s3cret"));
+    };
+    client c{loop, trusting, options};
+    http::request r;
+    r.url = http::url::parse(target);
+    memory_sink sink;
+    std::error_code ec;
+    const auto result = c.exchange(r, sink, ec);
+    EXPECT_FALSE(ec) << target << ": " << ec.message();
+    EXPECT_EQ(result.head.status, 200U) << target;
+    EXPECT_EQ(asked, 1) << target;
+  }
+}
+
 TEST_F(ProxyTest, NoProxyHostsGoDirect) {
   nginx_server origin{echo_location};
   tinyproxy_server proxy;

@@ -233,7 +233,8 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         }
       }
       if (proxy) {
-        k += "|via:" + proxy->origin().to_string() + ":" + proxy->user() + ":" + proxy->password();
+        k += "|via:" + proxy->origin().to_string() + ":" + proxy->user() + ":" + proxy->password() +
+             ":" + proxy_authorization;
       }
       return k;
     }
@@ -301,6 +302,13 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
           discard, [self = shared_from_this()](async_result& r) {
             std::error_code ec;
             const http::response_head head = self->tunnel->end_request(r, ec);
+            if (!ec && head.status == 407 && self->owner->options_.on_challenge &&
+                !self->asked_proxy) {
+              self->tunnel.reset();
+              self->result.head = head;  // the result if the caller refuses
+              self->result.url = self->request.url;
+              return self->ask(head);  // once answered, start() reopens the tunnel
+            }
             if (!ec && (head.status < 200 || head.status > 299)) {
               ec = http::error::tunnel_refused;
             }

@@ -58,10 +58,10 @@ struct client_options {
   /// Cookies sent with every request and updated from every response, redirects included
   /// (curl's -b/-c). Not owned; may be shared by several clients. Null: no cookies.
   http::cookie_jar* cookies = nullptr;
-  /// Asked, on a loop thread, when a server answers 401 or a forward proxy 407: at most once
-  /// for the server and once for the proxy in one exchange. With an answer the request is sent
-  /// again with it; without one (or if this throws) the 401/407 is the exchange's result, its
-  /// body discarded. Null: a 401 is simply the result.
+  /// Asked, on a loop thread, when a server answers 401 or a forward proxy 407 (to a request or
+  /// to CONNECT): at most once for the server and once for the proxy in one exchange. With an
+  /// answer the request is sent again with it; without one (or if this throws) the 401/407 is the
+  /// exchange's result, its body discarded. Null: a 401 is simply the result.
   std::function<void(const challenge_request&, challenge_answer)> on_challenge;
   /// Wraps every new connection's stream (after TLS, if any) before HTTP runs over it: for
   /// logging or accounting, and for tests that inject failures. Null: used as it is.
