@@ -13,19 +13,12 @@
 #include <cctype>
 
 #include "ferry/http/response_head.hpp"
+#include "text.hpp"
 
 namespace ferry::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using detail::trim;
 
 // Splits at commas outside quoted strings.
 std::vector<std::string_view> split_items(std::string_view s) {

@@ -15,26 +15,13 @@
 #include <ctime>
 
 #include "ferry/http/response_head.hpp"
+#include "text.hpp"
 
 namespace ferry::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out{s};
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using detail::lower;
+using detail::trim;
 
 // %x00-08 / %x0A-1F / %x7F: a cookie holding one is refused (RFC 6265bis §5.6 step 4).
 bool has_control(std::string_view s) {

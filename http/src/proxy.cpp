@@ -3,19 +3,12 @@
 #include <cstdlib>
 
 #include "ferry/http/response_head.hpp"
+#include "text.hpp"
 
 namespace ferry::http {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using detail::trim;
 
 const char* env(const char* lower, const char* upper) {
   const char* value = lower != nullptr ? std::getenv(lower) : nullptr;

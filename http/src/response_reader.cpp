@@ -15,23 +15,17 @@
 #include <optional>
 
 #include "ferry/http/error.hpp"
+#include "text.hpp"
 
 namespace ferry::http {
 namespace {
 
+using detail::lower;
+using detail::trim;
+
 namespace bhttp = boost::beast::http;
 using boost::beast::string_view;
 using beast_error = boost::beast::error_code;
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // The transfer codings of a response, in order, from every Transfer-Encoding field.
 std::vector<std::string_view> transfer_codings(const response_head& head) {

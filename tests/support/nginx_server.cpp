@@ -13,36 +13,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "loopback_ports.hpp"
 #include "test_certificate.hpp"
 
 namespace ferry::test {
 namespace fs = std::filesystem;
 
 namespace {
-
-// A port the kernel says is free now (bound to 0, then released).
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 void write_file(const fs::path& p, const std::string& content) {
   std::ofstream out{p, std::ios::binary};
@@ -75,7 +52,7 @@ nginx_server::nginx_server(const std::string& locations, const test_certificate*
 }
 
 bool nginx_server::start(const std::string& locations, bool tls) {
-  port_ = free_port();
+  port_ = free_loopback_port();
   const std::string d = dir_.string();
   std::string conf = "master_process off;\ndaemon off;\nworker_processes 1;\n";
   conf += "pid " + d + "/nginx.pid;\nerror_log " + d + "/error.log warn;\n";
@@ -104,7 +81,7 @@ bool nginx_server::start(const std::string& locations, bool tls) {
       pid_ = -1;
       return false;  // exited: the port was taken, or the configuration is bad
     }
-    if (accepts(port_)) {
+    if (accepts_on_loopback(port_)) {
       return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds{50});

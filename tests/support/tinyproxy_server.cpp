@@ -13,35 +13,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include "loopback_ports.hpp"
+
 namespace ferry::test {
 namespace fs = std::filesystem;
-
-namespace {
-
-std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(port);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
 
 tinyproxy_server::tinyproxy_server(const std::string& user, const std::string& password) {
   std::random_device random;
@@ -49,7 +24,7 @@ tinyproxy_server::tinyproxy_server(const std::string& user, const std::string& p
          ("ferry-tinyproxy-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
   fs::create_directories(dir_);
   for (int attempt = 0; attempt < 10; ++attempt) {
-    port_ = free_port();
+    port_ = free_loopback_port();
     {
       std::ofstream conf{dir_ / "tinyproxy.conf"};
       conf << "Port " << port_ << "\nListen 127.0.0.1\nTimeout 30\n"
@@ -70,7 +45,7 @@ tinyproxy_server::tinyproxy_server(const std::string& user, const std::string& p
         pid_ = -1;
         break;  // exited: try another port
       }
-      if (accepts(port_)) {
+      if (accepts_on_loopback(port_)) {
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds{50});
