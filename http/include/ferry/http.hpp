@@ -2,6 +2,7 @@
 #pragma once
 
 #include "ferry/http/auth.hpp"
+#include "ferry/http/content_range.hpp"
 #include "ferry/http/cookie_jar.hpp"
 #include "ferry/http/error.hpp"
 #include "ferry/http/proxy.hpp"
