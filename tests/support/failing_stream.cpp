@@ -5,13 +5,20 @@ namespace ferry::test {
 using namespace ferry::engine;
 
 failing_stream::failing_stream(std::unique_ptr<stream> inner, std::size_t fail_at,
-                               std::error_code failure)
-    : stream(inner->loop_state()), inner_(std::move(inner)), fail_at_(fail_at), failure_(failure) {
+                               std::error_code failure, std::atomic<int>* injected)
+    : stream(inner->loop_state()),
+      inner_(std::move(inner)),
+      fail_at_(fail_at),
+      failure_(failure),
+      injected_(injected) {
 }
 
 bool failing_stream::fail_now(async_result& own) {
   if (count_++ != fail_at_) {
     return false;
+  }
+  if (injected_ != nullptr) {
+    ++*injected_;
   }
   post_completion(std::move(own), failure_, 0);
   return true;

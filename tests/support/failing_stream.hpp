@@ -1,6 +1,7 @@
 // ferry::test::failing_stream — a stream that fails its Nth operation (Beast's fail_count).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <system_error>
 
@@ -14,8 +15,10 @@ namespace ferry::test {
 /// every error path of that code has run.
 class failing_stream final : public engine::stream {
  public:
+  /// `injected`, when given, is incremented when this stream injects its failure (for tests
+  /// whose streams are destroyed by the code under test before they can be asked).
   failing_stream(std::unique_ptr<engine::stream> inner, std::size_t fail_at,
-                 std::error_code failure);
+                 std::error_code failure, std::atomic<int>* injected = nullptr);
 
   using stream::begin_send;
   engine::async_result begin_send(std::span<const engine::const_buffer> buffers,
@@ -40,6 +43,7 @@ class failing_stream final : public engine::stream {
   std::unique_ptr<engine::stream> inner_;
   std::size_t fail_at_;
   std::error_code failure_;
+  std::atomic<int>* injected_;
   std::size_t count_ = 0;
 };
 

@@ -44,7 +44,7 @@ TEST(CookieJar, RefusesControlCharactersAndOversizedCookies) {
   EXPECT_FALSE(jar.set(std::string{"a=b\rX: y"}, from, t0));
   EXPECT_FALSE(jar.set(std::string{"a\nb=c"}, from, t0));
   EXPECT_FALSE(jar.set(std::string{"a=b\x7f"}, from, t0));
-  EXPECT_FALSE(jar.set(std::string{"a=b; Path=/\x00x", 16}, from, t0));
+  EXPECT_FALSE(jar.set(std::string{"a=b; Path=/\x00x", sizeof "a=b; Path=/\x00x" - 1}, from, t0));
   EXPECT_FALSE(jar.set("big=" + std::string(100, 'x'), from, t0));
   EXPECT_FALSE(jar.set("novalue", from, t0));
   EXPECT_FALSE(jar.set("=nameless", from, t0));
