@@ -4,11 +4,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <condition_variable>
 #include <deque>
-#include <list>
 #include <mutex>
-#include <thread>
+#include <optional>
+
+#include "loopback_acceptor.hpp"
 
 namespace ferry::test {
 
@@ -59,34 +59,10 @@ std::optional<std::string> decode_chunked(std::string_view body) {
 }
 
 struct scripted_server::impl {
-  asio::io_context io;
-  tcp::acceptor acceptor{io};
-  std::thread accept_thread;
-  mutable std::mutex mutex;
-  std::condition_variable stopped_cv;
+  mutable std::mutex mutex;  // the script and the requests
   std::deque<scripted_answer> script;
   std::vector<std::string> requests;
-  std::list<std::shared_ptr<tcp::socket>> sockets;
-  std::vector<std::thread> threads;
-  std::size_t accepted = 0;
-  bool stopping = false;
-
-  void accept_next() {
-    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket peer) {
-      if (ec) {
-        return;
-      }
-      auto shared = std::make_shared<tcp::socket>(std::move(peer));
-      std::lock_guard lock{mutex};
-      if (stopping) {
-        return;
-      }
-      ++accepted;
-      sockets.push_back(shared);
-      threads.emplace_back([this, shared] { serve(*shared); });
-      accept_next();
-    });
-  }
+  std::optional<loopback_acceptor> acceptor;  // last: stopped before the rest goes
 
   // Reads one request; false when the client closed or sent nonsense.
   bool read_request(tcp::socket& s, std::string& pending, const scripted_answer& answer,
@@ -134,12 +110,6 @@ struct scripted_server::impl {
     return true;
   }
 
-  // Sleeps for `d` unless the server stops first.
-  void pause(std::chrono::milliseconds d) {
-    std::unique_lock lock{mutex};
-    stopped_cv.wait_for(lock, d, [this] { return stopping; });
-  }
-
   void serve(tcp::socket& s) {
     std::string pending;
     boost::system::error_code ec;
@@ -148,7 +118,7 @@ struct scripted_server::impl {
       std::string request;
       {
         std::unique_lock lock{mutex};
-        if (script.empty() || stopping) {
+        if (script.empty()) {
           break;
         }
         answer = script.front();
@@ -164,7 +134,7 @@ struct scripted_server::impl {
         script.pop_front();
         requests.push_back(request);
       }
-      pause(answer.stall);
+      acceptor->pause(answer.stall);
       const std::size_t limit =
           std::min(answer.bytes.size(), answer.close_after.value_or(answer.bytes.size()));
       const std::size_t piece = answer.trickle == 0 ? limit : answer.trickle;
@@ -173,61 +143,31 @@ struct scripted_server::impl {
         asio::write(s, asio::buffer(answer.bytes.data() + sent, n), ec);
         sent += n;
         if (answer.trickle != 0 && sent < limit) {
-          pause(answer.trickle_delay);
+          acceptor->pause(answer.trickle_delay);
         }
       }
       if (ec || answer.close_after || !answer.keep_open) {
         if (answer.reset) {
-          s.set_option(asio::socket_base::linger{true, 0}, ec);
+          acceptor->close(s, true);
         }
         break;
       }
     }
-    std::lock_guard lock{mutex};
-    s.shutdown(tcp::socket::shutdown_both, ec);
-    s.close(ec);
   }
 };
 
 scripted_server::scripted_server(std::vector<scripted_answer> script)
     : impl_(std::make_unique<impl>()) {
   impl_->script.assign(script.begin(), script.end());
-  const tcp::endpoint where{asio::ip::make_address("127.0.0.1"), 0};
-  impl_->acceptor.open(where.protocol());
-  impl_->acceptor.bind(where);
-  impl_->acceptor.listen();
-  impl_->accept_next();
-  impl_->accept_thread = std::thread{[this] { impl_->io.run(); }};
+  impl_->acceptor.emplace("127.0.0.1", [this](tcp::socket& s) { impl_->serve(s); });
 }
 
 scripted_server::~scripted_server() {
-  {
-    std::lock_guard lock{impl_->mutex};
-    impl_->stopping = true;
-    for (auto& s : impl_->sockets) {
-      boost::system::error_code ignored;
-      s->shutdown(tcp::socket::shutdown_both, ignored);
-    }
-  }
-  impl_->stopped_cv.notify_all();
-  asio::post(impl_->io, [this] {
-    boost::system::error_code ignored;
-    impl_->acceptor.close(ignored);
-  });
-  impl_->accept_thread.join();
-  std::vector<std::thread> threads;
-  {
-    std::lock_guard lock{impl_->mutex};
-    threads.swap(impl_->threads);
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
+  impl_->acceptor->stop();
 }
 
 std::uint16_t scripted_server::port() const noexcept {
-  boost::system::error_code ec;
-  return impl_->acceptor.local_endpoint(ec).port();
+  return impl_->acceptor->port();
 }
 
 std::vector<std::string> scripted_server::requests() const {
@@ -236,8 +176,7 @@ std::vector<std::string> scripted_server::requests() const {
 }
 
 std::size_t scripted_server::connections() const noexcept {
-  std::lock_guard lock{impl_->mutex};
-  return impl_->accepted;
+  return impl_->acceptor->accepted();
 }
 
 scripted_answer scripted_server::raw(std::string bytes) {
