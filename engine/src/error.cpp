@@ -66,6 +66,22 @@ class error_category_impl final : public std::error_category {
         return "no space left on device";
       case error::file_io_error:
         return "file I/O error";
+      case error::http_error_status:
+        return "the server answered with an error status";
+      case error::bad_content_range:
+        return "Content-Range does not match the range requested";
+      case error::validator_changed:
+        return "the resource changed on the server";
+      case error::range_ignored:
+        return "the server ignored the range request";
+      case error::range_not_satisfiable:
+        return "the server cannot satisfy the range requested";
+      case error::length_mismatch:
+        return "the file's length is not the announced length";
+      case error::checksum_mismatch:
+        return "the file's checksum does not match";
+      case error::output_exists:
+        return "the output file exists";
     }
     return "unknown ferry.engine error " + std::to_string(value);
   }
@@ -80,6 +96,8 @@ struct classification {
   bool verification;
   bool cancelled;
   bool usage;
+  bool http_status = false;
+  bool conflict = false;
 };
 
 classification classify_engine(error e) {
@@ -116,9 +134,23 @@ classification classify_engine(error e) {
       return {true, true, true, false, false, false, false};
     case error::tls_protocol_error:
       return {false, false, true, false, false, false, false};
+    case error::file_locked:
+      return {false, false, false, true, false, false, false, false, true};
+    case error::http_error_status:
+      return {false, false, false, false, false, false, false, true, false};
+    case error::bad_content_range:
+      return {true, false, true, false, false, false, false};
+    case error::validator_changed:
+    case error::range_ignored:
+    case error::range_not_satisfiable:
+      return {true, false, false, false, false, false, false};
+    case error::length_mismatch:
+    case error::checksum_mismatch:
+      return {false, false, false, false, true, false, false};
+    case error::output_exists:
+      return {false, false, false, false, false, false, false, false, true};
     case error::file_not_found:
     case error::file_exists:
-    case error::file_locked:
     case error::permission_denied:
     case error::no_space:
     case error::file_io_error:
@@ -185,6 +217,10 @@ class condition_category_impl final : public std::error_category {
         return "cancelled";
       case condition::usage:
         return "API misuse";
+      case condition::http_status:
+        return "HTTP error status";
+      case condition::conflict:
+        return "output in use or already present";
     }
     return "unknown condition";
   }
@@ -214,6 +250,10 @@ class condition_category_impl final : public std::error_category {
         return c.cancelled;
       case condition::usage:
         return c.usage;
+      case condition::http_status:
+        return c.http_status;
+      case condition::conflict:
+        return c.conflict;
     }
     return false;
   }

@@ -61,6 +61,7 @@ std::optional<std::string> decode_chunked(std::string_view body) {
 struct scripted_server::impl {
   mutable std::mutex mutex;  // the script and the requests
   std::deque<scripted_answer> script;
+  responder respond;  // when set, decides every answer instead of the script
   std::vector<std::string> requests;
   std::optional<loopback_acceptor> acceptor;  // last: stopped before the rest goes
 
@@ -116,17 +117,32 @@ struct scripted_server::impl {
     for (;;) {
       scripted_answer answer;
       std::string request;
-      {
-        std::unique_lock lock{mutex};
-        if (script.empty()) {
+      if (respond) {
+        if (!read_request(s, pending, answer, request)) {
           break;
         }
-        answer = script.front();
-      }
-      if (!read_request(s, pending, answer, request)) {
-        break;
-      }
-      {
+        std::size_t index = 0;
+        {
+          std::lock_guard lock{mutex};
+          index = requests.size();
+          requests.push_back(request);
+        }
+        auto decided = respond(request, index);
+        if (!decided) {
+          break;
+        }
+        answer = std::move(*decided);
+      } else {
+        {
+          std::unique_lock lock{mutex};
+          if (script.empty()) {
+            break;
+          }
+          answer = script.front();
+        }
+        if (!read_request(s, pending, answer, request)) {
+          break;
+        }
         std::lock_guard lock{mutex};
         if (script.empty()) {
           break;
@@ -159,6 +175,11 @@ struct scripted_server::impl {
 scripted_server::scripted_server(std::vector<scripted_answer> script)
     : impl_(std::make_unique<impl>()) {
   impl_->script.assign(script.begin(), script.end());
+  impl_->acceptor.emplace("127.0.0.1", [this](tcp::socket& s) { impl_->serve(s); });
+}
+
+scripted_server::scripted_server(responder respond) : impl_(std::make_unique<impl>()) {
+  impl_->respond = std::move(respond);
   impl_->acceptor.emplace("127.0.0.1", [this](tcp::socket& s) { impl_->serve(s); });
 }
 

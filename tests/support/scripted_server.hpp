@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +31,14 @@ struct scripted_answer {
 /// runs out. Listens on 127.0.0.1, a port chosen at run time; stops and joins on destruction.
 class scripted_server {
  public:
+  /// Decides the answer to the `index`-th request (counting from 0, across connections) from
+  /// its bytes (head and body); empty closes the connection without an answer.
+  using responder =
+      std::function<std::optional<scripted_answer>(std::string_view request, std::size_t index)>;
+
   explicit scripted_server(std::vector<scripted_answer> script);
+  /// Answers every request with what `respond` says, until it says nothing.
+  explicit scripted_server(responder respond);
   ~scripted_server();
   scripted_server(const scripted_server&) = delete;
   scripted_server& operator=(const scripted_server&) = delete;

@@ -48,9 +48,15 @@ class posix_file final : public file {
     std::size_t done = 0;
     while (done < bytes.size) {
       const ssize_t n =
-          ::pwrite(fd_, data + done, bytes.size - done, static_cast<off_t>(offset + done));
+          sequential_ ? ::write(fd_, data + done, bytes.size - done)
+                      : ::pwrite(fd_, data + done, bytes.size - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) {
+          continue;
+        }
+        if (errno == ESPIPE && !sequential_) {
+          // A pipe, socket or terminal has no offsets: its writes are in order by nature.
+          sequential_ = true;
           continue;
         }
         ec = from_errno(errno);
@@ -132,6 +138,7 @@ class posix_file final : public file {
 
  private:
   int fd_;
+  bool sequential_ = false;  // set once pwrite says ESPIPE
 };
 
 class posix_file_system final : public file_system {

@@ -98,6 +98,17 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     return static_cast<const job*>(result.operation()->keep_alive.get())->result;
   }
 
+  void cancel(const async_result& exchange) noexcept {
+    detail::operation* op = exchange.operation();
+    if (op == nullptr || op->kind != operation_kind::request || op->owner != this) {
+      return;
+    }
+    auto j = std::static_pointer_cast<job>(op->keep_alive);
+    if (j) {
+      loop_.post([j] { j->cancel(); });
+    }
+  }
+
   connection_pool& pool() noexcept { return pool_; }
   io_loop& loop() noexcept { return loop_; }
 
@@ -158,6 +169,19 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
   }
 
+  // Takes `j` out of every wait line; true when it was waiting.
+  bool leave_line(const std::shared_ptr<job>& j) {
+    std::lock_guard lock{slots_mutex_};
+    for (auto& [origin, slots] : slots_) {
+      auto it = std::find(slots.waiting.begin(), slots.waiting.end(), j);
+      if (it != slots.waiting.end()) {
+        slots.waiting.erase(it);
+        return true;
+      }
+    }
+    return false;
+  }
+
   std::mutex slots_mutex_;
   std::map<std::string, origin_slots> slots_;
   std::size_t held_total_ = 0;
@@ -187,6 +211,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void start() {
+      if (cancelled) {
+        return complete(error::operation_aborted);
+      }
       add_credentials();
       proxy = owner->options_.proxy.for_target(request.url);
       key = pool_key();
@@ -248,13 +275,15 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       if (!first_hop.is_https()) {
         auto s = std::make_unique<socket>(owner->loop_);
         socket& ref = *s;
+        opening = &ref;
         ref.begin_connect(
             first_hop.host(), first_hop.port(),
             [self = shared_from_this(), s = std::move(s)](async_result& r) mutable {
               std::error_code ec;
               (void)s->end_connect(r, ec);
-              if (ec) {
-                return self->complete(ec);
+              self->opening = nullptr;
+              if (ec || self->cancelled) {
+                return self->complete(self->cancelled ? error::operation_aborted : ec);
               }
               if (self->proxy && self->request.url.is_https()) {
                 return self->open_tunnel(std::move(s));
@@ -266,13 +295,15 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       }
       auto s = std::make_unique<tls_socket>(owner->loop_, owner->tls_);
       tls_socket& ref = *s;
+      opening = &ref;
       ref.begin_connect(
           request.url.host(), request.url.port(),
           [self = shared_from_this(), s = std::move(s)](async_result& r) mutable {
             std::error_code ec;
             (void)s->end_connect(r, ec);
-            if (ec) {
-              return self->complete(ec);
+            self->opening = nullptr;
+            if (ec || self->cancelled) {
+              return self->complete(self->cancelled ? error::operation_aborted : ec);
             }
             self->handshake(std::move(s));
           },
@@ -281,13 +312,15 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
 
     void handshake(std::unique_ptr<tls_socket> s) {
       tls_socket& secure = *s;
+      opening = &secure;
       secure.begin_handshake(
           request.url.host(),
           [self = shared_from_this(), s = std::move(s)](async_result& h) mutable {
             std::error_code ec;
             s->end_handshake(h, ec);
-            if (ec) {
-              return self->complete(ec);
+            self->opening = nullptr;
+            if (ec || self->cancelled) {
+              return self->complete(self->cancelled ? error::operation_aborted : ec);
             }
             self->use(std::move(s));
           },
@@ -363,6 +396,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void use(std::unique_ptr<stream> s) {
+      if (cancelled) {
+        return complete(error::operation_aborted);
+      }
       if (owner->options_.wrap_stream) {
         s = owner->options_.wrap_stream(std::move(s));
       }
@@ -387,6 +423,10 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     void on_response(async_result& r) {
       std::error_code ec;
       const http::response_head head = conn->end_request(r, ec);
+      if (cancelled) {
+        conn.reset();
+        return complete(error::operation_aborted);
+      }
       if (ec) {
         conn.reset();
         const bool retry = reused && !retried && !gate.got_head() &&
@@ -453,6 +493,9 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void on_answer(bool is_proxy, const std::optional<http::credentials>& given) {
+      if (op == nullptr) {
+        return;  // cancelled while the caller thought
+      }
       if (!given) {
         return complete({});  // the 401 or 407 is the result
       }
@@ -462,6 +505,26 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         request.set("Authorization", given->authorization());
       }
       start();
+    }
+
+    // On a loop thread. Whatever is in flight ends with operation_aborted and finishes the job
+    // through its own callback; a job with nothing in flight (queued for a slot, or waiting
+    // for a challenge's answer) finishes here.
+    void cancel() {
+      if (op == nullptr || cancelled) {
+        return;
+      }
+      cancelled = true;
+      if (conn) {
+        conn->close();
+      } else if (tunnel) {
+        tunnel->close();
+      } else if (opening != nullptr) {
+        opening->close();
+      } else {
+        (void)owner->leave_line(shared_from_this());
+        complete(error::operation_aborted);
+      }
     }
 
     void complete(std::error_code ec) {
@@ -487,6 +550,8 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     detail::operation* op = nullptr;
     std::string proxy_authorization;  // from an answered 407
     std::string slot_origin;          // the origin whose connection slot this job holds
+    stream* opening = nullptr;        // the socket being connected or handshaken, if any
+    bool cancelled = false;
     bool reused = false;
     bool retried = false;
     bool asked_server = false;
@@ -543,8 +608,16 @@ exchange_result client::exchange(const http::request& request, body_sink& sink,
   return r;
 }
 
+void client::cancel(const async_result& exchange) noexcept {
+  impl_->cancel(exchange);
+}
+
 connection_pool& client::pool() noexcept {
   return impl_->pool();
+}
+
+io_loop& client::loop() noexcept {
+  return impl_->loop();
 }
 
 }  // namespace ferry::engine

@@ -44,6 +44,20 @@ enum class error {
   permission_denied,  ///< The operating system refused access.
   no_space,           ///< The disk (or quota) is full; nothing past the failing write was stored.
   file_io_error,      ///< Any other failure of a read, write, sync or rename.
+
+  // Transfers.
+  http_error_status,   ///< The server answered with a status that is not the content (a 404,
+                       ///< or a 503 after every retry); its body was not written.
+  bad_content_range,   ///< A 206 whose Content-Range is not exactly the range asked for.
+  range_ignored,       ///< The server answered a range request with the whole resource (200):
+                       ///< a download restarts from zero (a restart's reason).
+  range_not_satisfiable,  ///< A 416 that does not say the file on disk is complete: a download
+                          ///< restarts from zero (a restart's reason).
+  validator_changed,   ///< The resource changed on the server (ETag, Last-Modified or length)
+                       ///< more often than a download restarts.
+  length_mismatch,     ///< The finished file's length is not the length the server announced.
+  checksum_mismatch,   ///< The finished file's digest is not the expected one.
+  output_exists,       ///< The output path holds a file that ferry may not replace.
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived. Compare a
@@ -56,6 +70,8 @@ enum class condition {
   verification,   ///< The peer could not be verified (TLS certificates).
   cancelled,      ///< The caller (or shutdown) stopped the operation.
   usage,          ///< The caller misused the API (end twice, wrong result, bad argument).
+  http_status,    ///< The server answered with an error status.
+  conflict,       ///< The output is another's: it exists, or another process holds it.
 };
 
 /// The category of `error` values; its name is "ferry.engine".

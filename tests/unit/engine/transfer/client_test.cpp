@@ -95,7 +95,7 @@ TEST_F(ClientTest, AStaleKeepAliveConnectionIsRetriedOnce) {
 TEST_F(ClientTest, ConnectionRefusedIsAnError) {
   std::uint16_t closed = 0;
   {
-    scripted_server gone{{}};
+    scripted_server gone{std::vector<scripted_answer>{}};
     closed = gone.port();
   }
   client c{loop, tls};

@@ -24,7 +24,8 @@ enum class operation_kind : std::uint8_t {
   receive,
   shutdown,
   wait,
-  request,  ///< one HTTP request and its response, on a connection
+  request,   ///< one HTTP request and its response, on a connection
+  transfer,  ///< a whole download or upload, through retries
 };
 
 /// The caller's state object for one operation: a typed pointer that travels from `begin_X`

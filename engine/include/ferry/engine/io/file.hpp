@@ -35,7 +35,8 @@ class file {
  public:
   virtual ~file() = default;
 
-  /// Writes all of `bytes` at `offset`. Returns the bytes written: all, or fewer with `ec` set
+  /// Writes all of `bytes` at `offset` (on a pipe, socket or terminal, which have no offsets: at
+  /// the end, in call order). Returns the bytes written: all, or fewer with `ec` set
   /// (a full disk stores a prefix and reports `no_space`).
   virtual std::size_t write_at(std::uint64_t offset, const_buffer bytes, std::error_code& ec) = 0;
   std::size_t write_at(std::uint64_t offset, const_buffer bytes);

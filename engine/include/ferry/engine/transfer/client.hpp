@@ -107,7 +107,15 @@ class client {
   exchange_result exchange(const http::request& request, body_sink& sink,
                            body_source* source = nullptr);
 
+  /// Stops an exchange of this client wherever it is (waiting for a slot, connecting, sending,
+  /// receiving, waiting for a challenge's answer): it completes with `operation_aborted`, and
+  /// its connection is closed, never pooled. Safe from any thread, and after completion (then it
+  /// does nothing).
+  void cancel(const async_result& exchange) noexcept;
+
   [[nodiscard]] connection_pool& pool() noexcept;
+  /// The loop the client's exchanges run on.
+  [[nodiscard]] io_loop& loop() noexcept;
 
  private:
   class impl;

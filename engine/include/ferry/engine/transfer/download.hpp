@@ -1,0 +1,201 @@
+// ferry::engine::download — one resource to one file, through every interruption: resumes with
+// Range + If-Range, retries with backoff, segments, verifies, and renames into place.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "ferry/engine/io/async_callback.hpp"
+#include "ferry/engine/io/async_result.hpp"
+#include "ferry/engine/io/clock.hpp"
+#include "ferry/engine/transfer/digest.hpp"
+#include "ferry/http/response_head.hpp"
+#include "ferry/http/url.hpp"
+
+namespace ferry::engine {
+
+class client;
+class file_system;
+
+/// What a resume record survives. The record never claims bytes that this crash can lose.
+enum class durability {
+  /// A killed process: data is written before the record that claims it, and the record is
+  /// replaced atomically. No fsync on the way; the finished file is renamed without one.
+  process,
+  /// A power loss too: the data is fdatasync'ed before each record that claims it, the record
+  /// and its directory are fsync'ed, and the finished file is synced before and after its
+  /// rename. Costs one fdatasync per checkpoint (by default at most one a second).
+  power,
+};
+
+/// When to give up, and how long to wait in between.
+struct retry_policy {
+  /// Failed attempts in a row, without a byte of progress between them, before the download
+  /// fails. 0: no retries. An attempt that wrote bytes resets the count: a transfer that keeps
+  /// moving keeps going.
+  unsigned attempts = 10;
+  /// The first wait; each failure in a row doubles it, up to `max_delay`; each wait is then
+  /// scaled by a random factor in [0.5, 1.5) (jitter, so that many clients do not return at once).
+  std::chrono::milliseconds initial_delay{500};
+  std::chrono::milliseconds max_delay{std::chrono::seconds{30}};
+  /// A server's Retry-After (seconds or an HTTP-date) replaces the wait, up to this cap.
+  std::chrono::seconds max_retry_after{120};
+  /// Restarts from zero (the resource changed, or the server ignored the range) before the
+  /// download fails with the last restart's reason.
+  unsigned max_restarts = 5;
+};
+
+/// What a download reports, as it happens.
+struct download_progress {
+  std::uint64_t received = 0;  ///< body bytes received by this download object (not resumed ones)
+  std::uint64_t on_disk = 0;   ///< bytes of the resource in the partial file (resumed ones too)
+  std::optional<std::uint64_t> total;  ///< the complete length, once known
+  double rate = 0;                     ///< bytes a second, over the last few seconds
+  std::optional<double> eta_seconds;   ///< when total and rate are known
+};
+
+enum class download_event_kind {
+  started,    ///< the partial file is locked; `progress.on_disk` is what a resume found
+  progress,   ///< bytes arrived (at most `progress_interval` apart)
+  retry,      ///< an attempt failed (`reason`); the next starts after `delay`
+  restarted,  ///< the bytes on disk were discarded (`reason`: validator_changed,
+              ///< range_ignored, range_not_satisfiable); the download starts from zero
+  paused,     ///< pause() took effect; the record is saved
+  completed,  ///< verified and renamed into place
+  failed,     ///< `reason` says why; the output path is untouched
+};
+
+struct download_event {
+  download_event_kind kind = download_event_kind::progress;
+  download_progress progress;
+  std::error_code reason;
+  unsigned status = 0;  ///< the HTTP status behind a retry or failure, when there was one
+  clock::duration delay{};
+};
+
+struct download_options {
+  /// Where the file goes. While it downloads, its bytes are in `<output>.part` and its resume
+  /// record in `<output>.part.ferry`, under the partial file's exclusive lock. When the output
+  /// is not a regular file path (a character device such as /dev/null or /dev/stdout, a FIFO,
+  /// a socket), the body is written straight into it: no partial file, no record, no rename;
+  /// an interrupted stream resumes only within this process.
+  std::filesystem::path output;
+  /// Replace a file already at `output` (otherwise `output_exists`).
+  bool overwrite = false;
+  /// Connections to fetch disjoint ranges over (1: one stream). Needs a server that honours
+  /// ranges and says the length; otherwise one connection.
+  unsigned segments = 1;
+  /// Segments are never split smaller than this.
+  std::uint64_t min_segment_size = 1U << 20U;
+  durability durable = durability::power;
+  retry_policy retry;
+  /// Verified over the whole file before the final rename; a mismatch fails with
+  /// `checksum_mismatch`, the output path untouched.
+  std::optional<expected_digest> checksum;
+  /// Extra request fields (curl's -H). Range, If-Range and Accept-Encoding are the download's.
+  std::vector<http::field> fields;
+  /// A checkpoint (sync per `durable`, then a new record) after this much time or this many
+  /// bytes, whichever comes first, and at every stop.
+  std::chrono::milliseconds checkpoint_interval{1000};
+  std::uint64_t checkpoint_bytes = 256U << 20U;
+  std::chrono::milliseconds progress_interval{100};
+  /// Hears every event, on a loop thread. May call pause(), resume() and cancel(); must not
+  /// block.
+  std::function<void(const download_event&)> on_event;
+  /// Named moments ("checkpoint", "before_rename", "after_rename") for tests that crash the
+  /// process there, and for tracing. On a loop thread.
+  std::function<void(std::string_view milestone)> on_milestone;
+  /// The clock for backoff, rates and checkpoints (tests pass a manual_clock); null: steady.
+  clock* time_source = nullptr;
+  /// The file layer (tests inject failing disks); null: the local file system.
+  file_system* files = nullptr;
+  /// Seeds the jitter of backoff; 0 picks one at random.
+  std::uint64_t seed = 0;
+};
+
+/// What a finished download did.
+struct download_result {
+  std::filesystem::path output;
+  std::uint64_t length = 0;     ///< the file's length
+  std::uint64_t received = 0;   ///< body bytes received (less than length after a resume)
+  std::uint64_t resumed = 0;    ///< bytes that were on disk when it started
+  unsigned retries = 0;
+  unsigned restarts = 0;
+  unsigned status = 0;          ///< the last response's status (the failing one on http_error_status)
+  bool already_complete = false;  ///< the record said the file was done (a 416 confirmed it)
+};
+
+enum class download_state {
+  idle,         ///< constructed, not begun
+  running,      ///< requests in flight
+  backing_off,  ///< waiting before the next attempt
+  paused,       ///< stopped by pause(); the partial file and record are kept
+  completed,
+  failed,
+  cancelled,
+};
+
+/// One download. Begin it, then wait (end_download) or listen (on_event). The state machine
+/// runs on the client's loop; pause(), resume(), cancel() and the queries are safe from any
+/// thread, including from its own event callback.
+///
+/// Resuming sends `Range: bytes=N-` with `If-Range` (the strong ETag, else Last-Modified). A
+/// 206 must carry exactly the range asked for (else `bad_content_range`, retried); a 200 means
+/// the server ignored the range or the resource changed: the download restarts from zero into
+/// a fresh partial file, never appending. A 416 whose length equals the bytes on disk means the
+/// file is complete. Transient failures (resets, closes mid-body, timeouts, stalls,
+/// 408/429/500/502/503/504) are retried from the bytes on disk after a backoff.
+///
+/// Errors of end_download: `output_exists`, `file_locked` (another process downloads to the
+/// same output), `http_error_status` (see `download_result::status` via the event), network
+/// and TLS errors after the retries, `validator_changed` after too many restarts,
+/// `checksum_mismatch`, `length_mismatch`, local I/O errors (`no_space`),
+/// `operation_aborted` after cancel().
+class download {
+ public:
+  /// `via` runs the requests (its options decide redirects, proxies, TLS, cookies, rate
+  /// limits through `wrap_stream`) and must outlive the download.
+  download(client& via, http::url url, download_options options);
+  /// Stops a running download as pause() does, keeping the partial file and record.
+  ~download();
+  download(const download&) = delete;
+  download& operator=(const download&) = delete;
+
+  /// Starts the download. The callback runs once, when it completes, fails or is cancelled
+  /// (not when it pauses). A second begin completes with `operation_in_progress`.
+  async_result begin_download(async_callback callback, state_ref state = {});
+  download_result end_download(async_result& result, std::error_code& ec);
+  download_result end_download(async_result& result);
+
+  /// Blocking form, for tools and tests (not on a loop thread: `would_deadlock`).
+  download_result run(std::error_code& ec);
+  download_result run();
+
+  /// Stops the transfer, saves the record, keeps the partial file. The download stays pending.
+  void pause();
+  /// Continues a paused download from the bytes on disk.
+  void resume();
+  /// Stops the transfer and removes the partial file and record; completes with
+  /// `operation_aborted`.
+  void cancel();
+
+  [[nodiscard]] download_state state() const noexcept;
+  [[nodiscard]] download_progress progress() const;
+
+ private:
+  class impl;
+  std::shared_ptr<impl> impl_;
+};
+
+/// Where a download keeps its partial file and resume record for `output`.
+[[nodiscard]] std::filesystem::path partial_path(const std::filesystem::path& output);
+[[nodiscard]] std::filesystem::path record_path(const std::filesystem::path& output);
+
+}  // namespace ferry::engine

@@ -1,0 +1,1055 @@
+#include "ferry/engine/transfer/download.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ctime>
+#include <deque>
+#include <iomanip>
+#include <list>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include "../io/detail/loop_state.hpp"
+#include "../io/detail/operation.hpp"
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/io_loop.hpp"
+#include "ferry/engine/io/timer.hpp"
+#include "ferry/engine/transfer/body_sink.hpp"
+#include "ferry/engine/transfer/client.hpp"
+#include "ferry/engine/transfer/resume_record.hpp"
+#include "ferry/http/content_range.hpp"
+#include "ferry/http/error.hpp"
+
+namespace ferry::engine {
+
+std::filesystem::path partial_path(const std::filesystem::path& output) {
+  std::filesystem::path p = output;
+  p += ".part";
+  return p;
+}
+
+std::filesystem::path record_path(const std::filesystem::path& output) {
+  std::filesystem::path p = output;
+  p += ".part.ferry";
+  return p;
+}
+
+namespace {
+
+// A character device (/dev/null, a terminal), a FIFO or a socket: written straight through.
+bool is_stream_target(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    return false;
+  }
+  return S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+}
+
+bool is_retryable_status(unsigned status) {
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
+}
+
+// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds.
+std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
+  if (!value.empty() && std::all_of(value.begin(), value.end(),
+                                    [](char c) { return c >= '0' && c <= '9'; })) {
+    if (value.size() > 9) {
+      return std::chrono::seconds{999999999};
+    }
+    return std::chrono::seconds{std::stoll(std::string{value})};
+  }
+  std::tm tm{};
+  std::istringstream in{std::string{value}};
+  in.imbue(std::locale::classic());
+  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
+  if (in.fail()) {
+    return std::nullopt;
+  }
+  const std::time_t at = timegm(&tm);
+  const std::time_t now = std::time(nullptr);
+  return std::chrono::seconds{at > now ? at - now : 0};
+}
+
+// The validator If-Range may carry: a strong ETag, else Last-Modified (RFC 9110 §13.1.5).
+std::string if_range_value(const resume_record& r) {
+  if (!r.etag.empty()) {
+    return r.etag;
+  }
+  return r.last_modified;
+}
+
+std::string strong_etag(const http::response_head& head) {
+  const auto etag = head.find("etag");
+  if (!etag || etag->starts_with("W/")) {
+    return {};
+  }
+  return std::string{*etag};
+}
+
+std::string last_modified(const http::response_head& head) {
+  const auto lm = head.find("last-modified");
+  return lm ? std::string{*lm} : std::string{};
+}
+
+// Whether the response names a version other than the one on disk.
+bool validators_differ(const resume_record& r, const http::response_head& head) {
+  const std::string etag = strong_etag(head);
+  if (!r.etag.empty() && !etag.empty()) {
+    return r.etag != etag;
+  }
+  const std::string lm = last_modified(head);
+  return !r.last_modified.empty() && !lm.empty() && r.last_modified != lm;
+}
+
+// Failures worth another attempt from the bytes on disk.
+bool is_transient(std::error_code ec) {
+  return ec == condition::retryable || ec == condition::network || ec == http::condition::protocol ||
+         ec == error::bad_content_range;
+}
+
+}  // namespace
+
+class download::impl : public std::enable_shared_from_this<download::impl> {
+ public:
+  impl(client& via, http::url url, download_options options)
+      : client_(via),
+        loop_(via.loop()),
+        url_(std::move(url)),
+        options_(std::move(options)),
+        clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
+        files_(options_.files != nullptr ? *options_.files : file_system::local()),
+        backoff_(loop_, clock_),
+        random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
+    if (options_.segments == 0) {
+      options_.segments = 1;
+    }
+  }
+
+  // ---- the public calls -------------------------------------------------------------------
+
+  async_result begin(async_callback&& callback, state_ref state) {
+    async_result engine_ref =
+        loop_.state()->pool().acquire(operation_kind::transfer, this, std::move(callback), state);
+    async_result user_ref = engine_ref;
+    {
+      std::lock_guard lock{mutex_};
+      if (state_ != download_state::idle) {
+        loop_.state()->post(engine_ref.release(), error::operation_in_progress, 0);
+        return user_ref;
+      }
+      op_ = engine_ref.release();
+      op_->keep_alive = shared_from_this();
+      state_ = download_state::running;
+    }
+    loop_.post([self = shared_from_this()] {
+      std::lock_guard lock{self->mutex_};
+      self->prepare();
+    });
+    return user_ref;
+  }
+
+  download_result end(async_result& result, std::error_code& ec) {
+    (void)detail::end_operation(operation_kind::transfer, this, result, ec);
+    std::lock_guard lock{mutex_};
+    return result_;
+  }
+
+  void pause() {
+    loop_.post([self = shared_from_this()] {
+      std::lock_guard lock{self->mutex_};
+      self->on_pause();
+    });
+  }
+  void resume() {
+    loop_.post([self = shared_from_this()] {
+      std::lock_guard lock{self->mutex_};
+      self->on_resume();
+    });
+  }
+  void cancel() {
+    loop_.post([self = shared_from_this()] {
+      std::lock_guard lock{self->mutex_};
+      self->stop(stop_kind::cancel, error::operation_aborted);
+    });
+  }
+  // The download object is going away: stop as a pause would, then end the operation.
+  void detach() {
+    loop_.post([self = shared_from_this()] {
+      std::lock_guard lock{self->mutex_};
+      self->stop(stop_kind::detach, error::operation_aborted);
+    });
+  }
+
+  [[nodiscard]] bool loop_running_here() const noexcept { return loop_.running_in_this_thread(); }
+
+  [[nodiscard]] download_state state() const {
+    std::lock_guard lock{mutex_};
+    return state_;
+  }
+  [[nodiscard]] download_progress progress() const {
+    std::lock_guard lock{mutex_};
+    return snapshot();
+  }
+
+ private:
+  // One request in flight: a range of the resource and where its bytes go.
+  struct segment;
+
+  class segment_sink final : public body_sink {
+   public:
+    segment_sink(impl& owner, segment& seg) : owner_(&owner), seg_(&seg) {}
+    void on_head(const http::response_head& head, std::error_code& ec) override {
+      std::lock_guard lock{owner_->mutex_};
+      owner_->on_head(*seg_, head, ec);
+    }
+    void write(std::string_view bytes, std::error_code& ec) override {
+      std::lock_guard lock{owner_->mutex_};
+      owner_->on_body(*seg_, bytes, ec);
+    }
+
+   private:
+    impl* owner_;
+    segment* seg_;
+  };
+
+  struct segment {
+    segment(impl& owner, std::uint64_t from, std::optional<std::uint64_t> to, bool plain)
+        : first(from), end(to), next(from), whole(plain), sink(owner, *this) {}
+
+    std::uint64_t first;                   // the range asked for starts here
+    std::optional<std::uint64_t> end;      // one past its last byte; empty: to the end
+    std::uint64_t next;                    // where the next body byte goes
+    std::optional<std::uint64_t> body_end; // where this response's body ends, if known
+    bool whole;                            // a plain GET, no Range
+    bool probe = false;                    // the first request of a segmented download
+    bool done = false;                     // reached `end` and stopped its exchange
+    bool satisfied = false;                // a 416 confirmed that the file is complete
+    bool dropped = false;                  // stopped by the download; its outcome is ignored
+    std::error_code restart_reason;        // this response restarted the download
+    unsigned status = 0;
+    std::optional<std::chrono::seconds> retry_after;
+    async_result exchange;
+    segment_sink sink;
+  };
+
+  // How the transfer stops: for a while (pause), for good, or because its owner went away
+  // (detach: as a pause, then the operation ends).
+  enum class stop_kind { pause, cancel, fail, complete, detach };
+
+  // ---- starting -----------------------------------------------------------------------------
+
+  // Opens and locks the partial file, reads the record, and starts the first attempt.
+  void prepare() {
+    if (state_ != download_state::running) {
+      return;
+    }
+    std::error_code ec;
+    record_.url = url_.without_credentials().text();
+    streaming_ = is_stream_target(options_.output);
+    if (streaming_) {
+      output_ = files_.open(options_.output, open_mode::write, ec);
+      if (ec) {
+        return stop(stop_kind::fail, ec);
+      }
+      emit(download_event_kind::started);
+      return launch_gaps();
+    }
+    if (!options_.overwrite && std::filesystem::exists(options_.output, ec)) {
+      return stop(stop_kind::fail, error::output_exists);
+    }
+    output_ = files_.open(partial_path(options_.output),
+                          open_mode::read | open_mode::write | open_mode::create, ec);
+    if (!ec) {
+      output_->lock_exclusive(ec);
+    }
+    if (ec) {
+      output_.reset();
+      return stop(stop_kind::fail, ec);
+    }
+    owns_partial_ = true;
+    std::error_code record_error;
+    auto loaded = load_resume_record(files_, record_path(options_.output), record_error);
+    const std::uint64_t on_disk = output_->size(ec);
+    if (ec) {
+      return stop(stop_kind::fail, ec);
+    }
+    // A record for another URL, or one claiming bytes the file does not have, is not trusted.
+    if (loaded && loaded->url == record_.url && loaded->ranges.end() <= on_disk) {
+      record_ = std::move(*loaded);
+    } else if (on_disk != 0) {
+      output_->resize(0, ec);
+      if (ec) {
+        return stop(stop_kind::fail, ec);
+      }
+    }
+    written_ = record_.ranges;
+    result_.resumed = written_.size();
+    last_checkpoint_ = clock_.now();
+    emit(download_event_kind::started);
+    launch_gaps();
+  }
+
+  // Starts requests for every byte still missing that no request in flight covers, up to
+  // `segments` requests; finishes when nothing is missing.
+  void launch_gaps() {
+    if (state_ != download_state::running) {
+      return;
+    }
+    const std::size_t active = active_count();
+    if (!record_.length) {
+      if (active != 0) {
+        return;  // unknown length: one stream, already running
+      }
+      const std::uint64_t from = written_.prefix();
+      const bool segmented = options_.segments > 1 && !streaming_;
+      auto& seg = launch(from, std::nullopt, from == 0 && !segmented);
+      seg.probe = segmented;
+      return;
+    }
+    std::vector<byte_range> gaps = uncovered(*record_.length);
+    if (gaps.empty()) {
+      if (active == 0) {
+        finish();
+      }
+      return;
+    }
+    const std::size_t slots = options_.segments > active ? options_.segments - active : 0;
+    split(gaps, slots);
+    for (std::size_t i = 0; i < gaps.size() && i < slots; ++i) {
+      launch(gaps[i].first, gaps[i].end, false);
+    }
+  }
+
+  // The missing bytes of [0, total) less what requests in flight will still bring.
+  [[nodiscard]] std::vector<byte_range> uncovered(std::uint64_t total) const {
+    byte_ranges covered = written_;
+    for (const auto& s : segments_) {
+      if (!s->dropped) {
+        covered.add(s->next, s->end.value_or(total));
+      }
+    }
+    return covered.missing(total);
+  }
+
+  // Splits the largest gaps in two until there are `slots` of them or none is worth splitting.
+  void split(std::vector<byte_range>& gaps, std::size_t slots) const {
+    while (gaps.size() < slots) {
+      auto largest = std::max_element(gaps.begin(), gaps.end(), [](const auto& a, const auto& b) {
+        return a.size() < b.size();
+      });
+      if (largest->size() < 2 * options_.min_segment_size) {
+        break;
+      }
+      const std::uint64_t middle = largest->first + largest->size() / 2;
+      const byte_range second{middle, largest->end};
+      largest->end = middle;
+      gaps.insert(largest + 1, second);
+    }
+    std::sort(gaps.begin(), gaps.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+
+  segment& launch(std::uint64_t first, std::optional<std::uint64_t> end, bool whole) {
+    segments_.push_back(std::make_unique<segment>(*this, first, end, whole));
+    segment& seg = *segments_.back();
+    http::request request;
+    request.url = url_;
+    request.fields = options_.fields;
+    request.set("Accept-Encoding", "identity");
+    if (!whole) {
+      // To the end: open-ended, as every resuming client asks.
+      std::optional<std::uint64_t> last;
+      if (end && end != record_.length) {
+        last = *end - 1;
+      }
+      request.set("Range", http::byte_range(first, last));
+      const std::string validator = if_range_value(record_);
+      if (!validator.empty() && !written_.empty()) {
+        request.set("If-Range", validator);
+      }
+    }
+    seg.exchange = client_.begin_exchange(
+        request, seg.sink,
+        [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); });
+    return seg;
+  }
+
+  // ---- the response -------------------------------------------------------------------------
+
+  void on_head(segment& seg, const http::response_head& head, std::error_code& ec) {
+    seg.status = head.status;
+    result_.status = head.status;
+    if (seg.dropped || state_ != download_state::running) {
+      ec = error::operation_aborted;
+      return;
+    }
+    if (head.status == 206) {
+      return on_partial_content(seg, head, ec);
+    }
+    if (head.status >= 200 && head.status <= 299) {
+      return on_whole_content(seg, head, ec);
+    }
+    if (head.status == 416) {
+      return on_not_satisfiable(seg, head, ec);
+    }
+    if (is_retryable_status(head.status)) {
+      if (auto value = head.find("retry-after")) {
+        seg.retry_after = parse_retry_after(*value);
+      }
+    }
+    ec = error::http_error_status;  // the body is an error page: it never reaches the file
+  }
+
+  void on_partial_content(segment& seg, const http::response_head& head, std::error_code& ec) {
+    const auto value = head.find("content-range");
+    const auto range = value ? http::parse_content_range(*value) : std::nullopt;
+    std::optional<std::uint64_t> last;
+    if (seg.end && seg.end != record_.length) {
+      last = *seg.end - 1;
+    }
+    if (!range || !http::answers(*range, seg.first, last, record_.length) || !range->last) {
+      ec = error::bad_content_range;
+      return;
+    }
+    if (validators_differ(record_, head)) {
+      // If-Range should have brought a 200; the server sent another version's bytes anyway.
+      restart(seg, error::validator_changed, ec);
+      if (!ec) {
+        ec = error::validator_changed;  // this response's bytes are not wanted: ask again
+      }
+      return;
+    }
+    adopt_validators(head);
+    seg.body_end = *range->last + 1;
+    if (!record_.length && range->complete) {
+      record_.length = range->complete;
+      prepare_segments(seg, ec);
+    }
+  }
+
+  // A 200 (or another 2xx): the whole resource from byte 0.
+  void on_whole_content(segment& seg, const http::response_head& head, std::error_code& ec) {
+    if (!seg.whole && !written_.empty()) {
+      restart(seg, validators_differ(record_, head) ? std::error_code{error::validator_changed}
+                                                    : std::error_code{error::range_ignored},
+              ec);
+      if (ec) {
+        return;
+      }
+    }
+    // Every other request is superseded: this response carries every byte.
+    for (auto& other : segments_) {
+      if (other.get() != &seg) {
+        drop(*other);
+      }
+    }
+    seg.first = 0;
+    seg.next = 0;
+    seg.whole = true;
+    seg.probe = false;
+    seg.end = head.chunked ? std::nullopt : head.content_length;
+    seg.body_end = seg.end;
+    record_.etag = strong_etag(head);
+    record_.last_modified = last_modified(head);
+    record_.length = seg.end;
+    if (!streaming_) {
+      checkpoint(ec);
+    }
+  }
+
+  void on_not_satisfiable(segment& seg, const http::response_head& head, std::error_code& ec) {
+    const auto value = head.find("content-range");
+    const auto range = value ? http::parse_content_range(*value) : std::nullopt;
+    const std::uint64_t have = written_.prefix();
+    if (range && range->complete && *range->complete == have && written_.size() == have &&
+        (!record_.length || *record_.length == have)) {
+      record_.length = have;
+      seg.satisfied = true;
+      result_.already_complete = true;
+      return;  // the body (an error page) is ignored, the exchange ends normally
+    }
+    restart(seg, error::range_not_satisfiable, ec);
+    if (!ec) {
+      ec = error::range_not_satisfiable;
+    }
+  }
+
+  // The length is now known: preallocate, and give the other segments their share.
+  void prepare_segments(segment& seg, std::error_code& ec) {
+    if (options_.segments <= 1 || streaming_ || !record_.length) {
+      return;
+    }
+    output_->allocate(0, *record_.length, ec);
+    if (ec) {
+      return;
+    }
+    if (seg.probe) {
+      const std::uint64_t rest = *record_.length - seg.first;
+      const std::uint64_t share =
+          std::max<std::uint64_t>(options_.min_segment_size, rest / options_.segments);
+      seg.end = std::min(*record_.length, seg.first + share);
+      seg.probe = false;
+    }
+    checkpoint(ec);
+    if (!ec) {
+      launch_gaps();
+    }
+  }
+
+  void adopt_validators(const http::response_head& head) {
+    if (record_.etag.empty()) {
+      record_.etag = strong_etag(head);
+    }
+    if (record_.last_modified.empty()) {
+      record_.last_modified = last_modified(head);
+    }
+  }
+
+  // Discards the bytes on disk: a fresh record, an empty partial file, every other request
+  // dropped. `seg` may go on with a whole response.
+  void restart(segment& seg, std::error_code reason, std::error_code& ec) {
+    if (streaming_ || result_.restarts >= options_.retry.max_restarts) {
+      ec = reason;  // bytes already went out, or it keeps changing: give up
+      fatal_ = true;
+      return;
+    }
+    ++result_.restarts;
+    seg.restart_reason = reason;
+    for (auto& other : segments_) {
+      if (other.get() != &seg) {
+        drop(*other);
+      }
+    }
+    written_.clear();
+    record_ = resume_record{};
+    record_.url = url_.without_credentials().text();
+    // The empty record first: a crash between the two leaves nothing claimed.
+    checkpoint(ec);
+    if (!ec) {
+      output_->resize(0, ec);
+    }
+    emit(download_event_kind::restarted, reason);
+  }
+
+  void on_body(segment& seg, std::string_view bytes, std::error_code& ec) {
+    if (seg.status < 200 || seg.status > 299) {
+      return;  // a 416's page
+    }
+    if (seg.dropped || state_ != download_state::running) {
+      ec = error::operation_aborted;
+      return;
+    }
+    std::size_t n = bytes.size();
+    if (seg.end && seg.next + n > *seg.end) {
+      n = static_cast<std::size_t>(*seg.end - seg.next);
+    }
+    if (n > 0) {
+      const std::size_t stored = output_->write_at(seg.next, buffer(bytes.data(), n), ec);
+      written_.add(seg.next, seg.next + stored);
+      seg.next += stored;
+      result_.received += stored;
+      since_checkpoint_ += stored;
+      if (ec) {
+        fatal_ = true;  // the disk, not the network
+        return;
+      }
+    }
+    if (seg.end && seg.next >= *seg.end && (!seg.body_end || *seg.body_end > *seg.end)) {
+      seg.done = true;  // the rest of this response belongs to another segment
+      ec = error::operation_aborted;
+    }
+    maybe_checkpoint(ec);
+    maybe_progress();
+  }
+
+  // ---- an exchange ends -----------------------------------------------------------------------
+
+  void on_exchange_done(segment& seg, async_result& r) {
+    std::lock_guard lock{mutex_};
+    std::error_code ec;
+    const exchange_result x = client_.end_exchange(r, ec);
+    if (seg.done || seg.satisfied) {
+      ec = {};
+    }
+    const bool dropped = seg.dropped;
+    const std::error_code restart_reason = seg.restart_reason;
+    const unsigned status = seg.status;
+    const auto retry_after = seg.retry_after;
+    const bool complete_body = !ec && !seg.satisfied && (status >= 200 && status <= 299);
+    if (complete_body && !record_.length) {
+      record_.length = seg.next;  // a body of unknown length ended cleanly: that is all of it
+    }
+    if (complete_body && seg.end && seg.next < *seg.end) {
+      ec = http::error::partial_message;  // cannot happen with a well-framed 206; be sure
+    }
+    std::erase_if(segments_, [&](const auto& s) { return s.get() == &seg; });
+    (void)x;
+    if (dropped || state_ != download_state::running) {
+      return settle();
+    }
+    if (ec && restart_reason && ec == restart_reason && !fatal_) {
+      return launch_gaps();  // restarted: ask again at once
+    }
+    if (ec && is_transient(ec) && !fatal_) {
+      return retry_later(ec, 0, std::nullopt);
+    }
+    if (ec == error::http_error_status && is_retryable_status(status)) {
+      return retry_later(ec, status, retry_after);
+    }
+    if (ec) {
+      return stop(stop_kind::fail, ec);
+    }
+    if (!backing_off_) {
+      launch_gaps();
+    }
+  }
+
+  // Waits, then fetches whatever is missing. Other segments in flight go on meanwhile.
+  void retry_later(std::error_code reason, unsigned status,
+                   std::optional<std::chrono::seconds> retry_after) {
+    if (result_.received > received_at_failure_) {
+      failures_ = 0;  // the last attempt moved bytes: this is a new run of failures
+    }
+    received_at_failure_ = result_.received;
+    ++failures_;
+    if (failures_ > options_.retry.attempts) {
+      result_.status = status;
+      return stop(stop_kind::fail, reason);
+    }
+    if (backing_off_) {
+      return;  // one wait covers every failed segment
+    }
+    ++result_.retries;
+    const auto delay = backoff_delay(retry_after);
+    backing_off_ = true;
+    if (active_count() == 0) {
+      state_ = download_state::backing_off;
+    }
+    download_event e = event(download_event_kind::retry, reason);
+    e.status = status;
+    e.delay = delay;
+    deliver(e);
+    backoff_.begin_wait(delay, [self = shared_from_this()](async_result& r) {
+      std::lock_guard lock{self->mutex_};
+      std::error_code ec;
+      self->backoff_.end_wait(r, ec);
+      self->backing_off_ = false;
+      if (self->state_ == download_state::backing_off) {
+        self->state_ = download_state::running;
+      }
+      if (ec || self->state_ != download_state::running) {
+        return self->settle();
+      }
+      self->launch_gaps();
+    });
+  }
+
+  clock::duration backoff_delay(std::optional<std::chrono::seconds> retry_after) {
+    const auto& policy = options_.retry;
+    if (retry_after) {
+      return std::min<clock::duration>(*retry_after, policy.max_retry_after);
+    }
+    const double base = static_cast<double>(policy.initial_delay.count()) *
+                        std::pow(2.0, static_cast<double>(std::min(failures_, 30U) - 1));
+    const double capped = std::min(base, static_cast<double>(policy.max_delay.count()));
+    std::uniform_real_distribution<double> jitter{0.5, 1.5};
+    return std::chrono::duration_cast<clock::duration>(
+        std::chrono::duration<double, std::milli>{capped * jitter(random_)});
+  }
+
+  // ---- checkpoints and progress --------------------------------------------------------------
+
+  void maybe_checkpoint(std::error_code& ec) {
+    if (streaming_ || ec) {
+      return;
+    }
+    const auto now = clock_.now();
+    if (since_checkpoint_ >= options_.checkpoint_bytes ||
+        now - last_checkpoint_ >= options_.checkpoint_interval) {
+      checkpoint(ec);
+      if (ec) {
+        fatal_ = true;
+      }
+    }
+  }
+
+  // Data first (synced, for power loss), then the record that claims it.
+  void checkpoint(std::error_code& ec) {
+    if (streaming_ || !output_) {
+      return;
+    }
+    milestone("checkpoint");
+    resume_record claim = record_;
+    claim.ranges = written_;
+    if (options_.durable == durability::power) {
+      output_->sync_data(ec);
+      if (ec) {
+        return;
+      }
+    }
+    save_resume_record(files_, record_path(options_.output), claim,
+                       options_.durable == durability::power, ec);
+    last_checkpoint_ = clock_.now();
+    since_checkpoint_ = 0;
+  }
+
+  void maybe_progress() {
+    const auto now = clock_.now();
+    if (now - last_progress_ < options_.progress_interval) {
+      return;
+    }
+    last_progress_ = now;
+    samples_.emplace_back(now, result_.received);
+    while (samples_.size() > 2 && now - samples_.front().first > std::chrono::seconds{3}) {
+      samples_.pop_front();
+    }
+    emit(download_event_kind::progress);
+  }
+
+  [[nodiscard]] download_progress snapshot() const {
+    download_progress p;
+    p.received = result_.received;
+    p.on_disk = written_.size();
+    p.total = record_.length;
+    if (samples_.size() >= 2) {
+      const auto span = samples_.back().first - samples_.front().first;
+      const double seconds = std::chrono::duration<double>(span).count();
+      if (seconds > 0) {
+        p.rate = static_cast<double>(samples_.back().second - samples_.front().second) / seconds;
+      }
+    }
+    if (p.total && p.rate > 0) {
+      p.eta_seconds = static_cast<double>(*p.total - std::min(*p.total, p.on_disk)) / p.rate;
+    }
+    return p;
+  }
+
+  [[nodiscard]] download_event event(download_event_kind kind, std::error_code reason = {}) const {
+    download_event e;
+    e.kind = kind;
+    e.progress = snapshot();
+    e.reason = reason;
+    e.status = result_.status;
+    return e;
+  }
+
+  void emit(download_event_kind kind, std::error_code reason = {}) { deliver(event(kind, reason)); }
+
+  void deliver(const download_event& e) {
+    if (!options_.on_event) {
+      return;
+    }
+    try {
+      options_.on_event(e);
+    } catch (...) {
+      loop_.state()->report(std::current_exception());
+    }
+  }
+
+  void milestone(std::string_view name) {
+    if (options_.on_milestone) {
+      options_.on_milestone(name);
+    }
+  }
+
+  // ---- the end ------------------------------------------------------------------------------
+
+  // Every byte is on disk: verify, sync, rename into place.
+  void finish() {
+    std::error_code ec;
+    const std::uint64_t length = record_.length.value_or(written_.size());
+    result_.length = length;
+    result_.output = options_.output;
+    if (streaming_) {
+      return stop(stop_kind::complete, {});
+    }
+    if (written_.size() != length || written_.prefix() != length) {
+      return stop(stop_kind::fail, error::length_mismatch);
+    }
+    const std::uint64_t size = output_->size(ec);
+    if (!ec && size > length) {
+      output_->resize(length, ec);  // a preallocation past a length that shrank
+    } else if (!ec && size < length) {
+      ec = error::length_mismatch;
+    }
+    if (!ec && options_.checksum) {
+      ec = verify_checksum(length);
+      if (ec == error::checksum_mismatch) {
+        discard_partial_ = true;  // known-bad bytes: never resume from them
+      }
+    }
+    if (!ec && options_.durable == durability::power) {
+      output_->sync_data(ec);
+    }
+    if (!ec && !options_.overwrite && std::filesystem::exists(options_.output)) {
+      ec = error::output_exists;  // it appeared while we downloaded
+    }
+    if (ec) {
+      return stop(stop_kind::fail, ec);
+    }
+    milestone("before_rename");
+    files_.atomic_replace(partial_path(options_.output), options_.output, ec);
+    if (!ec && options_.durable == durability::power) {
+      files_.sync_directory(options_.output.parent_path(), ec);
+    }
+    if (ec) {
+      return stop(stop_kind::fail, ec);
+    }
+    milestone("after_rename");
+    owns_partial_ = false;  // it is the output now
+    files_.remove(record_path(options_.output), ec);
+    stop(stop_kind::complete, {});
+  }
+
+  std::error_code verify_checksum(std::uint64_t length) {
+    digest sum{options_.checksum->algorithm};
+    std::vector<char> chunk(1U << 20U);
+    std::error_code ec;
+    for (std::uint64_t at = 0; at < length;) {
+      const std::size_t n = output_->read_at(at, buffer(chunk), ec);
+      if (ec) {
+        return ec;
+      }
+      if (n == 0) {
+        return error::length_mismatch;
+      }
+      sum.update({chunk.data(), n});
+      at += n;
+    }
+    return sum.finish_hex() == options_.checksum->hex ? std::error_code{}
+                                                      : std::error_code{error::checksum_mismatch};
+  }
+
+  void on_pause() {
+    if (state_ == download_state::running || state_ == download_state::backing_off) {
+      stop(stop_kind::pause, {});
+    }
+  }
+
+  void on_resume() {
+    if (state_ != download_state::paused) {
+      return;
+    }
+    state_ = download_state::running;
+    paused_reported_ = false;
+    failures_ = 0;
+    if (segments_.empty()) {
+      launch_gaps();
+    }  // otherwise the last stopped request's end starts the next attempt
+  }
+
+  // Stops every request and the backoff; the rest happens in settle() once none is left.
+  void stop(stop_kind kind, std::error_code ec) {
+    switch (kind) {
+      case stop_kind::pause:
+        state_ = download_state::paused;
+        break;
+      case stop_kind::cancel:
+        if (terminal()) {
+          return;
+        }
+        state_ = download_state::cancelled;
+        break;
+      case stop_kind::fail:
+        state_ = download_state::failed;
+        break;
+      case stop_kind::complete:
+        state_ = download_state::completed;
+        break;
+      case stop_kind::detach:
+        if (terminal()) {
+          return;
+        }
+        detached_ = true;
+        state_ = download_state::paused;
+        break;
+    }
+    outcome_ = ec;
+    for (auto& s : segments_) {
+      drop(*s);
+    }
+    backoff_.cancel();
+    settle();
+  }
+
+  void drop(segment& s) {
+    if (!s.dropped) {
+      s.dropped = true;
+      client_.cancel(s.exchange);
+    }
+  }
+
+  [[nodiscard]] bool terminal() const {
+    return state_ == download_state::completed || state_ == download_state::failed ||
+           state_ == download_state::cancelled;
+  }
+
+  [[nodiscard]] std::size_t active_count() const {
+    return static_cast<std::size_t>(std::count_if(segments_.begin(), segments_.end(),
+                                                  [](const auto& s) { return !s->dropped; }));
+  }
+
+  // Once no request is in flight: keep or remove the files, report, end the operation.
+  void settle() {
+    if (!segments_.empty() || backing_off_) {
+      return;
+    }
+    switch (state_) {
+      case download_state::running:
+        return launch_gaps();
+      case download_state::backing_off:
+        return;
+      case download_state::paused:
+        if (!paused_reported_) {
+          paused_reported_ = true;
+          save_quietly();
+          if (!detached_) {
+            emit(download_event_kind::paused);
+          }
+        }
+        if (detached_) {
+          release_files(false);
+          return complete(error::operation_aborted);
+        }
+        return;
+      case download_state::failed:
+        if (written_.empty() || discard_partial_) {
+          release_files(true);  // nothing worth resuming: leave nothing behind
+        } else {
+          save_quietly();
+          release_files(false);
+        }
+        emit(download_event_kind::failed, outcome_);
+        return complete(outcome_);
+      case download_state::cancelled:
+        release_files(true);
+        return complete(error::operation_aborted);
+      case download_state::completed:
+        release_files(false);
+        emit(download_event_kind::completed);
+        return complete({});
+      case download_state::idle:
+        return;
+    }
+  }
+
+  void save_quietly() {
+    std::error_code ignored;
+    checkpoint(ignored);
+  }
+
+  void release_files(bool remove) {
+    output_.reset();  // closes, and so unlocks
+    if (remove && owns_partial_ && !streaming_) {
+      std::error_code ignored;
+      files_.remove(record_path(options_.output), ignored);
+      files_.remove(partial_path(options_.output), ignored);
+    }
+  }
+
+  void complete(std::error_code ec) {
+    detail::operation* done = std::exchange(op_, nullptr);
+    if (done != nullptr) {
+      loop_.state()->post(done, ec, 0);
+    }
+  }
+
+  mutable std::recursive_mutex mutex_;
+  client& client_;
+  io_loop& loop_;
+  http::url url_;
+  download_options options_;
+  clock& clock_;
+  file_system& files_;
+  timer backoff_;
+  std::mt19937_64 random_;
+
+  download_state state_ = download_state::idle;
+  detail::operation* op_ = nullptr;
+  download_result result_;
+  std::error_code outcome_;
+
+  std::unique_ptr<file> output_;  // the partial file (locked), or the stream target
+  resume_record record_;          // validators and length; its ranges are the last claim
+  byte_ranges written_;           // what is written (a superset of what is claimed)
+  std::list<std::unique_ptr<segment>> segments_;
+
+  bool streaming_ = false;
+  bool owns_partial_ = false;
+  bool discard_partial_ = false;
+  bool backing_off_ = false;
+  bool fatal_ = false;
+  bool paused_reported_ = false;
+  bool detached_ = false;
+  unsigned failures_ = 0;
+  std::uint64_t received_at_failure_ = 0;
+  std::uint64_t since_checkpoint_ = 0;
+  clock::time_point last_checkpoint_{};
+  clock::time_point last_progress_{};
+  std::deque<std::pair<clock::time_point, std::uint64_t>> samples_;
+};
+
+download::download(client& via, http::url url, download_options options)
+    : impl_(std::make_shared<impl>(via, std::move(url), std::move(options))) {
+}
+
+download::~download() {
+  impl_->detach();
+}
+
+async_result download::begin_download(async_callback callback, state_ref state) {
+  return impl_->begin(std::move(callback), state);
+}
+
+download_result download::end_download(async_result& result, std::error_code& ec) {
+  return impl_->end(result, ec);
+}
+
+download_result download::end_download(async_result& result) {
+  std::error_code ec;
+  download_result r = end_download(result, ec);
+  if (ec) {
+    throw std::system_error{ec, "end_download"};
+  }
+  return r;
+}
+
+download_result download::run(std::error_code& ec) {
+  if (impl_->loop_running_here()) {
+    ec = error::would_deadlock;
+    return {};
+  }
+  async_result r = begin_download({});
+  return end_download(r, ec);
+}
+
+download_result download::run() {
+  std::error_code ec;
+  download_result r = run(ec);
+  if (ec) {
+    throw std::system_error{ec, "download"};
+  }
+  return r;
+}
+
+void download::pause() {
+  impl_->pause();
+}
+void download::resume() {
+  impl_->resume();
+}
+void download::cancel() {
+  impl_->cancel();
+}
+download_state download::state() const noexcept {
+  return impl_->state();
+}
+download_progress download::progress() const {
+  return impl_->progress();
+}
+
+}  // namespace ferry::engine

@@ -1,0 +1,835 @@
+#include "ferry/engine/transfer/download.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <random>
+
+#include "failing_file_system.hpp"
+#include "failing_stream.hpp"
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/throttle.hpp"
+#include "ferry/engine/io/throttled_stream.hpp"
+#include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/transfer/client.hpp"
+#include "ferry/engine/transfer/resume_record.hpp"
+#include "ferry/http/error.hpp"
+#include "loop_fixture.hpp"
+#include "resource_responder.hpp"
+#include "scripted_server.hpp"
+#include "test_scale.hpp"
+
+namespace ferry::engine {
+namespace {
+
+using test::resource_fault;
+using test::resource_responder;
+using test::resource_version;
+using test::scripted_server;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in{p, std::ios::binary};
+  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+}
+
+// Records every event a download reports.
+struct event_log {
+  std::mutex mutex;
+  std::vector<download_event> events;
+
+  std::function<void(const download_event&)> listener() {
+    return [this](const download_event& e) {
+      std::lock_guard lock{mutex};
+      events.push_back(e);
+    };
+  }
+  std::vector<download_event> of(download_event_kind kind) {
+    std::lock_guard lock{mutex};
+    std::vector<download_event> out;
+    for (const auto& e : events) {
+      if (e.kind == kind) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+};
+
+class DownloadTest : public test::loop_fixture {
+ protected:
+  DownloadTest() {
+    dir = std::filesystem::temp_directory_path() /
+          ("ferry-download-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    output = dir / "file.bin";
+  }
+  ~DownloadTest() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+  }
+
+  static http::url url_of(const scripted_server& s, const std::string& path = "/file") {
+    return http::url::parse("http://127.0.0.1:" + std::to_string(s.port()) + path);
+  }
+
+  // Quick retries, so that fault tests do not sleep.
+  download_options options() {
+    download_options o;
+    o.output = output;
+    o.retry.initial_delay = std::chrono::milliseconds{1};
+    o.retry.max_delay = std::chrono::milliseconds{5};
+    o.durable = durability::process;
+    o.seed = 42;
+    return o;
+  }
+
+  download_result run(client& c, const scripted_server& s, download_options o,
+                      std::error_code& ec) {
+    download d{c, url_of(s), std::move(o)};
+    return d.run(ec);
+  }
+
+  [[nodiscard]] bool leftovers() const {
+    return std::filesystem::exists(partial_path(output)) ||
+           std::filesystem::exists(record_path(output));
+  }
+
+  static inline int counter = 0;
+  std::filesystem::path dir;
+  std::filesystem::path output;
+  tls_context tls;
+};
+
+TEST_F(DownloadTest, FreshDownloadIsByteIdenticalAndRenamedIntoPlace) {
+  const std::string body = test::version_bytes(300'000, 0);
+  scripted_server server{resource_responder({{body, "\"v0\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  client c{loop, tls};
+  std::error_code ec;
+  const download_result r = run(c, server, options(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(r.length, body.size());
+  EXPECT_EQ(r.received, body.size());
+  EXPECT_FALSE(leftovers());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_FALSE(test::request_field(requests[0], "range"));
+  EXPECT_EQ(test::request_field(requests[0], "accept-encoding"), "identity");
+}
+
+// The heart of it: the server closes at a seeded random offset again and again; every retry
+// asks for exactly the missing bytes, and the result is always byte-identical. Even seeds
+// resume within one download object (in-process retries); odd seeds give up after each cut
+// and a new download object resumes from the record on disk, as a new process would.
+TEST_F(DownloadTest, ClosesAtSeededOffsetsResumeToAByteIdenticalFile) {
+  const std::size_t length = 200'000;
+  const std::string body = test::version_bytes(length, 0);
+  for (unsigned seed = 1; seed <= 50; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 random{seed};
+    std::vector<std::size_t> cuts;  // body bytes each answer delivers before closing
+    std::size_t left = length;
+    while (left > 0 && cuts.size() < 6) {
+      const std::size_t cut = std::uniform_int_distribution<std::size_t>{0, left}(random);
+      cuts.push_back(cut);
+      left -= cut;
+    }
+    scripted_server server{resource_responder(
+        {{body, "\"etag-0\"", ""}}, [cuts](std::size_t i) {
+          resource_fault f;
+          if (i < cuts.size()) {
+            f.cut_body_at = cuts[i];
+            f.reset = false;
+          }
+          return f;
+        })};
+    std::filesystem::remove(output);
+    client c{loop, tls};
+    std::error_code ec;
+    download_result r;
+    if (seed % 2 == 0) {
+      r = run(c, server, options(), ec);
+    } else {
+      download_options o = options();
+      o.retry.attempts = 0;
+      for (std::size_t attempt = 0; attempt <= cuts.size(); ++attempt) {
+        r = run(c, server, o, ec);
+        if (!ec) {
+          break;
+        }
+        ASSERT_TRUE(ec == http::error::partial_message || ec == condition::network) << ec.message();
+        ASSERT_FALSE(std::filesystem::exists(output));
+      }
+    }
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_EQ(read_file(output), body);
+    EXPECT_FALSE(leftovers());
+    // Every request but the first asks for exactly what is missing, with the validator.
+    const auto requests = server.requests();
+    std::size_t have = 0;
+    for (std::size_t i = 0; i < requests.size(); ++i) {
+      if (have == 0) {
+        EXPECT_FALSE(test::request_field(requests[i], "if-range")) << requests[i];
+      } else {
+        EXPECT_EQ(test::request_field(requests[i], "range"), "bytes=" + std::to_string(have) + "-");
+        EXPECT_EQ(test::request_field(requests[i], "if-range"), "\"etag-0\"");
+      }
+      have += i < cuts.size() ? cuts[i] : length - have;
+    }
+    if (seed % 2 == 0) {
+      EXPECT_EQ(r.received, length);  // nothing was fetched twice
+    }
+  }
+}
+
+TEST_F(DownloadTest, ServerThatIgnoresRangeRestartsCleanlyFromZero) {
+  const std::string body = test::version_bytes(100'000, 0);
+  scripted_server server{resource_responder({{body, "\"a\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.cut_body_at = 30'000;
+    } else {
+      f.ignore_range = true;
+    }
+    return f;
+  })};
+  client c{loop, tls};
+  event_log log;
+  download_options o = options();
+  o.on_event = log.listener();
+  std::error_code ec;
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(r.restarts, 1U);
+  const auto restarts = log.of(download_event_kind::restarted);
+  ASSERT_EQ(restarts.size(), 1U);
+  EXPECT_EQ(restarts[0].reason, error::range_ignored);
+}
+
+TEST_F(DownloadTest, ChangedETagRestartsWithTheReasonAndNeverSplices) {
+  const std::string v0 = test::version_bytes(120'000, 0);
+  const std::string v1 = test::version_bytes(90'000, 1);
+  scripted_server server{resource_responder({{v0, "\"zero\"", ""}, {v1, "\"one\"", ""}},
+                                            [](std::size_t i) {
+                                              resource_fault f;
+                                              f.version = i == 0 ? 0 : 1;
+                                              if (i == 0) {
+                                                f.cut_body_at = 50'000;
+                                              }
+                                              return f;
+                                            })};
+  client c{loop, tls};
+  event_log log;
+  download_options o = options();
+  o.on_event = log.listener();
+  std::error_code ec;
+  (void)run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), v1);
+  const auto restarts = log.of(download_event_kind::restarted);
+  ASSERT_EQ(restarts.size(), 1U);
+  EXPECT_EQ(restarts[0].reason, error::validator_changed);
+}
+
+TEST_F(DownloadTest, ResourceThatKeepsChangingFailsAfterTheRestartLimit) {
+  std::vector<resource_version> versions;
+  for (unsigned v = 0; v < 10; ++v) {
+    versions.push_back({test::version_bytes(50'000, v), "\"v" + std::to_string(v) + "\"", ""});
+  }
+  scripted_server server{resource_responder(versions, [](std::size_t i) {
+    resource_fault f;
+    f.version = i % 10;
+    f.cut_body_at = 10'000;
+    return f;
+  })};
+  client c{loop, tls};
+  download_options o = options();
+  o.retry.max_restarts = 3;
+  std::error_code ec;
+  (void)run(c, server, o, ec);
+  EXPECT_EQ(ec, error::validator_changed);
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+// A record from a chunked download (length unknown) that holds every byte: the server's 416
+// with the same length confirms it.
+TEST_F(DownloadTest, RangeNotSatisfiableWithTheLengthOnDiskMeansComplete) {
+  const std::string body = test::version_bytes(64'000, 0);
+  std::ofstream{partial_path(output), std::ios::binary} << body;
+  scripted_server server{resource_responder({{body, "\"e\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  resume_record record;
+  record.url = url_of(server).text();
+  record.etag = "\"e\"";
+  record.ranges.add(0, body.size());
+  save_resume_record(file_system::local(), record_path(output), record, false);
+  client c{loop, tls};
+  std::error_code ec;
+  const download_result r = run(c, server, options(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(r.already_complete);
+  EXPECT_EQ(r.received, 0U);
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_FALSE(leftovers());
+}
+
+TEST_F(DownloadTest, RangeNotSatisfiableWithAnotherLengthRestarts) {
+  const std::string old_body = test::version_bytes(64'000, 0);
+  const std::string body = test::version_bytes(40'000, 1);
+  std::ofstream{partial_path(output), std::ios::binary} << old_body;
+  scripted_server server{resource_responder({{body, "\"e\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  resume_record record;
+  record.url = url_of(server).text();
+  record.etag = "\"e\"";
+  record.ranges.add(0, old_body.size());
+  save_resume_record(file_system::local(), record_path(output), record, false);
+  client c{loop, tls};
+  event_log log;
+  download_options o = options();
+  o.on_event = log.listener();
+  std::error_code ec;
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(r.restarts, 1U);
+  ASSERT_EQ(log.of(download_event_kind::restarted).size(), 1U);
+  EXPECT_EQ(log.of(download_event_kind::restarted)[0].reason, error::range_not_satisfiable);
+}
+
+TEST_F(DownloadTest, ContentRangeThatDoesNotMatchTheRequestIsRetried) {
+  const std::string body = test::version_bytes(80'000, 0);
+  scripted_server server{resource_responder({{body, "\"a\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.cut_body_at = 20'000;
+    } else if (i == 1) {
+      f.content_range = "bytes 19000-79999/80000";  // not what was asked
+    }
+    return f;
+  })};
+  client c{loop, tls};
+  event_log log;
+  download_options o = options();
+  o.on_event = log.listener();
+  std::error_code ec;
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  const auto retries = log.of(download_event_kind::retry);
+  ASSERT_EQ(retries.size(), 2U);
+  EXPECT_EQ(retries[1].reason, error::bad_content_range);
+  EXPECT_EQ(r.received, body.size());
+}
+
+TEST_F(DownloadTest, ServiceUnavailableWaitsForRetryAfter) {
+  const std::string body = test::version_bytes(10'000, 0);
+  scripted_server server{resource_responder({{body, "\"a\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.status = 503;
+      f.extra_fields = "Retry-After: 7\r\n";
+    }
+    return f;
+  })};
+  client c{loop, tls};
+  manual_clock time;
+  std::promise<clock::duration> retry_delay;
+  download_options o = options();
+  o.time_source = &time;
+  o.on_event = [&](const download_event& e) {
+    if (e.kind == download_event_kind::retry) {
+      EXPECT_EQ(e.status, 503U);
+      EXPECT_EQ(e.reason, error::http_error_status);
+      retry_delay.set_value(e.delay);
+    }
+  };
+  download d{c, url_of(server), o};
+  async_result pending = d.begin_download({});
+  auto delay = retry_delay.get_future();
+  ASSERT_TRUE(test::await(delay));
+  EXPECT_EQ(delay.get(), std::chrono::seconds{7});
+  EXPECT_FALSE(pending.wait_for(std::chrono::milliseconds{100}));  // it really waits
+  EXPECT_EQ(d.state(), download_state::backing_off);
+  time.advance(std::chrono::seconds{7});
+  std::error_code ec;
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  (void)d.end_download(pending, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_FALSE(read_file(output).find("error") != std::string::npos);
+}
+
+TEST_F(DownloadTest, StalledBodyTimesOutAndResumes) {
+  const std::string body = test::version_bytes(60'000, 0);
+  scripted_server server{[&](std::string_view request, std::size_t i)
+                             -> std::optional<test::scripted_answer> {
+    if (i > 5) {
+      return std::nullopt;
+    }
+    auto a = test::answer_resource(request, {{body, "\"s\"", ""}}, {});
+    if (i == 0) {
+      a.trickle = 10'000;  // 10 kB, then silence longer than the stall limit
+      a.trickle_delay = std::chrono::milliseconds{3000};
+    }
+    return a;
+  }};
+  client_options co;
+  co.connection.stall = std::chrono::milliseconds{200};
+  client c{loop, tls, co};
+  event_log log;
+  download_options o = options();
+  o.on_event = log.listener();
+  std::error_code ec;
+  (void)run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  const auto retries = log.of(download_event_kind::retry);
+  ASSERT_GE(retries.size(), 1U);
+  EXPECT_EQ(retries[0].reason, error::timed_out);
+  // The second request asks for what the first did not bring: past the 10 kB (less the head)
+  // that came before the silence.
+  const auto requests = server.requests();
+  ASSERT_GE(requests.size(), 2U);
+  const auto range = test::request_field(requests[1], "range");
+  ASSERT_TRUE(range);
+  const std::uint64_t from = std::stoull(range->substr(6));
+  EXPECT_GT(from, 9'000U);
+  EXPECT_LT(from, 10'000U);
+  EXPECT_EQ(*range, "bytes=" + std::to_string(from) + "-");
+}
+
+TEST_F(DownloadTest, ErrorStatusWritesNothingAndLeavesNothing) {
+  scripted_server server{resource_responder({{"x", "", ""}}, [](std::size_t) {
+    resource_fault f;
+    f.status = 404;
+    return f;
+  })};
+  client c{loop, tls};
+  std::error_code ec;
+  const download_result r = run(c, server, options(), ec);
+  EXPECT_EQ(ec, error::http_error_status);
+  EXPECT_EQ(ec, condition::http_status);
+  EXPECT_EQ(r.status, 404U);
+  EXPECT_FALSE(std::filesystem::exists(output));
+  EXPECT_FALSE(leftovers());
+  EXPECT_EQ(server.requests().size(), 1U);  // a 404 is not retried
+}
+
+TEST_F(DownloadTest, ExistingOutputIsNeverOverwrittenUnlessAsked) {
+  std::ofstream{output} << "precious";
+  const std::string body = test::version_bytes(1000, 0);
+  scripted_server server{resource_responder({{body, "", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  client c{loop, tls};
+  std::error_code ec;
+  (void)run(c, server, options(), ec);
+  EXPECT_EQ(ec, error::output_exists);
+  EXPECT_EQ(ec, condition::conflict);
+  EXPECT_EQ(read_file(output), "precious");
+  EXPECT_TRUE(server.requests().empty());
+  download_options o = options();
+  o.overwrite = true;
+  (void)run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+}
+
+TEST_F(DownloadTest, CorruptedOrTruncatedRecordIsIgnoredAndTheDownloadRestarts) {
+  const std::string body = test::version_bytes(50'000, 0);
+  scripted_server server{resource_responder({{body, "\"r\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  resume_record record;
+  record.url = url_of(server).text();
+  record.etag = "\"r\"";
+  record.length = body.size();
+  record.ranges.add(0, 20'000);
+  const std::string good = encode(record);
+  const std::vector<std::string> damaged = {
+      good.substr(0, good.size() / 2),                       // truncated
+      std::string(good.size(), '\0'),                        // zeroed
+      "ferry-resume 2" + good.substr(good.find('\n')),       // another version
+      [&] {
+        std::string s = good;
+        s[s.find("20000")] = '3';  // one digit changed: the checksum says no
+        return s;
+      }(),
+      "",
+  };
+  client c{loop, tls};
+  for (std::size_t i = 0; i < damaged.size(); ++i) {
+    SCOPED_TRACE("damage " + std::to_string(i));
+    std::filesystem::remove(output);
+    std::ofstream{partial_path(output), std::ios::binary} << std::string(20'000, 'X');
+    std::ofstream{record_path(output), std::ios::binary} << damaged[i];
+    std::error_code ec;
+    (void)run(c, server, options(), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(read_file(output), body);
+  }
+  for (const std::string& request : server.requests()) {
+    EXPECT_FALSE(test::request_field(request, "range")) << request;
+  }
+}
+
+TEST_F(DownloadTest, SecondDownloadToTheSameOutputIsRefused) {
+  const std::string body = test::version_bytes(200'000, 0);
+  scripted_server server{[&](std::string_view request, std::size_t i)
+                             -> std::optional<test::scripted_answer> {
+    if (i > 3) {
+      return std::nullopt;
+    }
+    auto a = test::answer_resource(request, {{body, "\"l\"", ""}}, {});
+    a.trickle = 1000;
+    a.trickle_delay = std::chrono::milliseconds{20};
+    return a;
+  }};
+  client c{loop, tls};
+  std::promise<void> started;
+  std::once_flag once;
+  download_options o = options();
+  o.on_event = [&](const download_event& e) {
+    if (e.kind == download_event_kind::progress) {
+      std::call_once(once, [&] { started.set_value(); });
+    }
+  };
+  download first{c, url_of(server), o};
+  async_result pending = first.begin_download({});
+  auto f = started.get_future();
+  ASSERT_TRUE(test::await(f));
+  std::error_code ec;
+  (void)run(c, server, options(), ec);
+  EXPECT_EQ(ec, error::file_locked);
+  EXPECT_EQ(ec, condition::conflict);
+  EXPECT_TRUE(std::filesystem::exists(partial_path(output)));  // the first one's, untouched
+  first.cancel();
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  (void)first.end_download(pending, ec);
+  EXPECT_EQ(ec, error::operation_aborted);
+  EXPECT_FALSE(leftovers());  // cancel removes what ferry created
+  EXPECT_FALSE(std::filesystem::exists(output));
+}
+
+TEST_F(DownloadTest, PauseKeepsTheRecordAndResumeFinishes) {
+  const std::string body = test::version_bytes(400'000, 0);
+  scripted_server server{[&](std::string_view request, std::size_t i)
+                             -> std::optional<test::scripted_answer> {
+    if (i > 5) {
+      return std::nullopt;
+    }
+    auto a = test::answer_resource(request, {{body, "\"p\"", ""}}, {});
+    if (i == 0) {
+      a.trickle = 16'000;
+      a.trickle_delay = std::chrono::milliseconds{20};
+    }
+    return a;
+  }};
+  client c{loop, tls};
+  std::promise<void> paused;
+  std::atomic<int> progress_events{0};
+  download_options o = options();
+  o.checkpoint_interval = std::chrono::milliseconds{0};
+  download* self = nullptr;
+  o.on_event = [&](const download_event& e) {
+    if (e.kind == download_event_kind::progress && ++progress_events == 3) {
+      self->pause();  // from its own callback
+    }
+    if (e.kind == download_event_kind::paused) {
+      paused.set_value();
+    }
+  };
+  download d{c, url_of(server), o};
+  self = &d;
+  async_result pending = d.begin_download({});
+  auto f = paused.get_future();
+  ASSERT_TRUE(test::await(f));
+  EXPECT_EQ(d.state(), download_state::paused);
+  EXPECT_FALSE(pending.is_completed());
+  std::error_code ec;
+  auto record = load_resume_record(file_system::local(), record_path(output), ec);
+  ASSERT_TRUE(record);
+  const std::uint64_t claimed = record->ranges.size();
+  EXPECT_GT(claimed, 0U);
+  EXPECT_EQ(claimed, d.progress().on_disk);
+  d.resume();
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  const download_result r = d.end_download(pending, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(r.received, body.size());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(test::request_field(requests[1], "range"), "bytes=" + std::to_string(claimed) + "-");
+}
+
+TEST_F(DownloadTest, SegmentsFetchDisjointRangesIntoOneFile) {
+  const std::size_t length = test::scaled(16U << 20U);
+  const std::string body = test::version_bytes(length, 0);
+  scripted_server server{resource_responder({{body, "\"seg\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  client c{loop, tls};
+  download_options o = options();
+  o.segments = 4;
+  o.min_segment_size = 256 * 1024;
+  std::error_code ec;
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  const auto requests = server.requests();
+  EXPECT_GE(requests.size(), 4U);
+  EXPECT_LE(r.received, body.size());
+  EXPECT_GE(server.connections(), 4U);
+}
+
+TEST_F(DownloadTest, FailedSegmentResumesAloneAndOthersAreNotRefetched) {
+  const std::size_t length = 4U << 20U;
+  const std::string body = test::version_bytes(length, 0);
+  scripted_server server{resource_responder({{body, "\"seg\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 2) {
+      f.cut_body_at = 100'000;  // one segment dies early
+    }
+    return f;
+  })};
+  client c{loop, tls};
+  download_options o = options();
+  o.segments = 4;
+  o.min_segment_size = 256 * 1024;
+  std::error_code ec;
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(r.retries, 1U);
+  // The probe's tail past its share is cut short by design; every other byte came once.
+  EXPECT_LE(r.received, length + (1U << 20U));
+}
+
+TEST_F(DownloadTest, ServerWithoutRangesFallsBackToOneConnection) {
+  const std::string body = test::version_bytes(3U << 20U, 0);
+  scripted_server server{resource_responder({{body, "", ""}}, [](std::size_t) {
+    resource_fault f;
+    f.ignore_range = true;
+    return f;
+  })};
+  client c{loop, tls};
+  download_options o = options();
+  o.segments = 4;
+  o.min_segment_size = 256 * 1024;
+  std::error_code ec;
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(server.requests().size(), 1U);
+  EXPECT_EQ(r.restarts, 0U);
+}
+
+TEST_F(DownloadTest, ChunkedBodyOfUnknownLengthDownloadsAndResumes) {
+  const std::string body = test::version_bytes(100'000, 0);
+  scripted_server server{resource_responder({{body, "\"c\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    f.chunked = true;
+    if (i == 0) {
+      f.cut_body_at = 33'333;
+    }
+    return f;
+  })};
+  client c{loop, tls};
+  std::error_code ec;
+  (void)run(c, server, options(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(test::request_field(server.requests().at(1), "range"), "bytes=33333-");
+}
+
+TEST_F(DownloadTest, ChecksumMismatchFailsAndLeavesTheOutputUntouched) {
+  const std::string body = test::version_bytes(10'000, 0);
+  scripted_server server{resource_responder({{body, "", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  client c{loop, tls};
+  download_options o = options();
+  o.checksum = expected_digest::parse("sha256:" + std::string(64, '0'));
+  std::error_code ec;
+  (void)run(c, server, o, ec);
+  EXPECT_EQ(ec, error::checksum_mismatch);
+  EXPECT_EQ(ec, condition::verification);
+  EXPECT_FALSE(std::filesystem::exists(output));
+  EXPECT_FALSE(leftovers());
+  digest sum{digest_algorithm::sha256};
+  sum.update(body);
+  o.checksum = expected_digest::parse("sha256:" + sum.finish_hex());
+  (void)run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+}
+
+TEST_F(DownloadTest, StreamTargetGetsTheBodyWithNoPartialFileOrRename) {
+  const std::string body = test::version_bytes(70'000, 0);
+  scripted_server server{resource_responder({{body, "\"d\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.cut_body_at = 12'345;  // resumed within the process
+    }
+    return f;
+  })};
+  const std::filesystem::path fifo = dir / "pipe";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader{[&] {
+    std::ifstream in{fifo, std::ios::binary};
+    got.assign(std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{});
+  }};
+  client c{loop, tls};
+  download_options o = options();
+  o.output = fifo;
+  std::error_code ec;
+  {
+    download d{c, url_of(server), o};
+    (void)d.run(ec);
+  }
+  reader.join();
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(got, body);
+  EXPECT_FALSE(std::filesystem::exists(partial_path(fifo)));
+  EXPECT_FALSE(std::filesystem::exists(record_path(fifo)));
+  std::error_code devnull_ec;
+  o.output = "/dev/null";
+  download to_null{c, url_of(server), o};
+  (void)to_null.run(devnull_ec);
+  EXPECT_FALSE(devnull_ec) << devnull_ec.message();
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+}
+
+// Every operation of every connection fails once, in turn; retries carry every run through.
+TEST_F(DownloadTest, FailingStreamAtEveryOperationStillEndsByteIdentical) {
+  const std::string body = test::version_bytes(150'000, 0);
+  std::size_t fail_at = 0;
+  for (; fail_at < 200; ++fail_at) {
+    SCOPED_TRACE("fail_at " + std::to_string(fail_at));
+    std::filesystem::remove(output);
+    scripted_server server{resource_responder({{body, "\"f\"", ""}},
+                                              [](std::size_t) { return resource_fault{}; })};
+    std::atomic<int> injected{0};
+    std::atomic<std::size_t> opened{0};
+    client_options co;
+    co.connection.buffer_size = 16 * 1024;  // many receives per body
+    co.wrap_stream = [&](std::unique_ptr<stream> s) -> std::unique_ptr<stream> {
+      if (opened++ > 0) {
+        return s;  // only the first connection fails
+      }
+      return std::make_unique<test::failing_stream>(std::move(s), fail_at,
+                                                    error::connection_reset, &injected);
+    };
+    client c{loop, tls, co};
+    std::error_code ec;
+    (void)run(c, server, options(), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    ASSERT_EQ(read_file(output), body);
+    if (injected == 0) {
+      break;  // the whole download took fewer operations: every one has failed once
+    }
+  }
+  EXPECT_GT(fail_at, 5U);
+  EXPECT_LT(fail_at, 200U);
+}
+
+// The disk fails at every operation in turn: each run ends in a clear local error (or
+// succeeds), never a wrong file at the output path; a later run with a good disk completes.
+TEST_F(DownloadTest, FailingFileLayerAtEveryOperationNeverLeavesAWrongOutput) {
+  const std::string body = test::version_bytes(300'000, 0);
+  scripted_server server{resource_responder({{body, "\"d\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  client_options co;
+  co.connection.buffer_size = 32 * 1024;
+  client c{loop, tls, co};
+  std::size_t fail_at = 0;
+  std::size_t failures = 0;
+  for (; fail_at < 500; ++fail_at) {
+    SCOPED_TRACE("fail_at " + std::to_string(fail_at));
+    std::filesystem::remove(output);
+    std::filesystem::remove(partial_path(output));
+    std::filesystem::remove(record_path(output));
+    test::failing_file_system disk{fail_at, error::no_space};
+    download_options o = options();
+    o.files = &disk;
+    o.durable = durability::power;
+    o.checkpoint_interval = std::chrono::milliseconds{0};  // a checkpoint per piece
+    std::error_code ec;
+    (void)run(c, server, o, ec);
+    if (!disk.injected()) {
+      ASSERT_FALSE(ec) << ec.message();
+      ASSERT_EQ(read_file(output), body);
+      break;
+    }
+    if (ec) {
+      ++failures;
+      ASSERT_EQ(ec, condition::local_io) << ec.message();
+      ASSERT_FALSE(std::filesystem::exists(output));
+    }
+    // Whatever the failure left, a run on a good disk completes byte-identical (or the file
+    // was already complete: a failure after the rename, in cleanup).
+    if (!std::filesystem::exists(output)) {
+      download_options good = options();
+      (void)run(c, server, good, ec);
+      ASSERT_FALSE(ec) << ec.message();
+    }
+    ASSERT_EQ(read_file(output), body);
+  }
+  EXPECT_GT(failures, 5U);
+  EXPECT_LT(fail_at, 500U);
+}
+
+// A real full disk: a 1 MiB tmpfs mounted by the test (the suite runs as root, as CI does).
+TEST_F(DownloadTest, FullDiskIsAClearErrorAndTheOutputPathStaysUntouched) {
+  const std::filesystem::path mount_point = dir / "small";
+  std::filesystem::create_directories(mount_point);
+  ASSERT_EQ(::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=1m"), 0)
+      << "mounting a tmpfs needs root: " << std::strerror(errno);
+  struct unmount {
+    std::filesystem::path at;
+    ~unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+  } guard{mount_point};
+  const std::string body = test::version_bytes(3U << 20U, 0);
+  scripted_server server{resource_responder({{body, "\"f\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  client c{loop, tls};
+  download_options o = options();
+  o.output = mount_point / "big.bin";
+  std::error_code ec;
+  (void)run(c, server, o, ec);
+  EXPECT_EQ(ec, error::no_space) << ec.message();
+  EXPECT_EQ(ec, condition::local_io);
+  EXPECT_FALSE(std::filesystem::exists(o.output));
+  EXPECT_EQ(server.requests().size(), 1U);  // a full disk is not retried
+}
+
+TEST_F(DownloadTest, RateLimitThroughAThrottledClientHoldsTheRate) {
+  const std::string body = test::version_bytes(400'000, 0);
+  scripted_server server{resource_responder({{body, "", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  throttle limit{1'000'000};  // 1 MB/s: 0.4 s for the body, after the first burst
+  client_options co;
+  co.wrap_stream = [&](std::unique_ptr<stream> s) -> std::unique_ptr<stream> {
+    return std::make_unique<throttled_stream>(loop, std::move(s), limit);
+  };
+  client c{loop, tls, co};
+  const auto start = std::chrono::steady_clock::now();
+  std::error_code ec;
+  (void)run(c, server, options(), ec);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  // A lower bound only (a floor the limit must impose), never an upper bound on speed.
+  EXPECT_GE(took, std::chrono::milliseconds{250});
+}
+
+}  // namespace
+}  // namespace ferry::engine
