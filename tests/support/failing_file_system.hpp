@@ -24,6 +24,15 @@ class failing_file_system final : public engine::file_system {
                       std::error_code& ec) override;
   void sync_directory(const std::filesystem::path& directory, std::error_code& ec) override;
   void remove(const std::filesystem::path& path, std::error_code& ec) override;
+  void set_attribute(const std::filesystem::path& path, const std::string& name,
+                     std::string_view value, std::error_code& ec) override {
+    file_system::local().set_attribute(path, name, value, ec);
+  }
+  std::optional<std::string> get_attribute(const std::filesystem::path& path,
+                                           const std::string& name,
+                                           std::error_code& ec) override {
+    return file_system::local().get_attribute(path, name, ec);
+  }
 
   /// True (and counts) when this operation is the one to fail; sets `ec` then.
   bool fail_now(std::error_code& ec);

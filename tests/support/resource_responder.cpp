@@ -100,6 +100,10 @@ scripted_answer answer_resource(std::string_view request,
               "\r\n" + page;
     return a;
   }
+  if (auto tag = request_field(request, "if-none-match"); tag && *tag == v.etag) {
+    a.bytes = "HTTP/1.1 304 Not Modified\r\n" + validators + "\r\n";
+    return a;
+  }
   std::optional<asked_range> range;
   if (auto value = request_field(request, "range"); value && !fault.ignore_range) {
     range = parse_range(*value);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -198,6 +199,30 @@ class posix_file_system final : public file_system {
   void remove(const std::filesystem::path& path, std::error_code& ec) override {
     ec = (::unlink(path.c_str()) == 0 || errno == ENOENT) ? std::error_code{} : from_errno(errno);
   }
+
+  using file_system::set_attribute;
+  void set_attribute(const std::filesystem::path& path, const std::string& name,
+                     std::string_view value, std::error_code& ec) override {
+    ec = ::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0) == 0
+             ? std::error_code{}
+             : from_errno(errno);
+  }
+
+  using file_system::get_attribute;
+  std::optional<std::string> get_attribute(const std::filesystem::path& path,
+                                           const std::string& name,
+                                           std::error_code& ec) override {
+    ec = {};
+    char value[4096];
+    const ssize_t n = ::getxattr(path.c_str(), name.c_str(), value, sizeof value);
+    if (n < 0) {
+      if (errno != ENODATA && errno != ENOTSUP) {
+        ec = from_errno(errno);
+      }
+      return std::nullopt;
+    }
+    return std::string{value, static_cast<std::size_t>(n)};
+  }
 };
 
 }  // namespace
@@ -241,6 +266,22 @@ void file_system::atomic_replace(const std::filesystem::path& from,
   detail::or_throw("file_system::atomic_replace",
                    [&](std::error_code& ec) { atomic_replace(from, to, ec); });
 }
+void file_system::set_attribute(const std::filesystem::path& path, const std::string& name,
+                                std::string_view value, std::error_code& ec) {
+  (void)path;
+  (void)name;
+  (void)value;
+  ec = std::make_error_code(std::errc::not_supported);
+}
+std::optional<std::string> file_system::get_attribute(const std::filesystem::path& path,
+                                                      const std::string& name,
+                                                      std::error_code& ec) {
+  (void)path;
+  (void)name;
+  ec = {};
+  return std::nullopt;
+}
+
 void file_system::sync_directory(const std::filesystem::path& directory) {
   detail::or_throw("file_system::sync_directory",
                    [&](std::error_code& ec) { sync_directory(directory, ec); });

@@ -230,6 +230,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     bool done = false;                     // reached `end` and stopped its exchange
     bool satisfied = false;                // a 416 confirmed that the file is complete
     bool dropped = false;                  // stopped by the download; its outcome is ignored
+    bool confirm = false;                  // asks whether an existing output is current
     std::error_code restart_reason;        // this response restarted the download
     unsigned status = 0;
     std::optional<std::chrono::seconds> retry_after;
@@ -260,6 +261,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return launch_gaps();
     }
     if (!options_.overwrite && std::filesystem::exists(options_.output, ec)) {
+      // Fetched before by ferry, with validators to ask about: done if it has not changed.
+      if (recall_validators()) {
+        confirming_ = true;
+        launch_confirm();
+        return;
+      }
       return stop(stop_kind::fail, error::output_exists);
     }
     output_ = files_.open(partial_path(options_.output),
@@ -294,6 +301,87 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     launch_gaps();
   }
 
+  // What a finished download left on its file (see remember_validators): the same URL, a
+  // validator, and the length the file still has.
+  bool recall_validators() {
+    std::error_code ec;
+    auto get = [&](const char* name) {
+      auto v = files_.get_attribute(options_.output, name, ec);
+      return v.value_or(std::string{});
+    };
+    if (get("user.ferry.url") != record_.url) {
+      return false;
+    }
+    record_.etag = get("user.ferry.etag");
+    record_.last_modified = get("user.ferry.last-modified");
+    const std::string length = get("user.ferry.length");
+    std::error_code size_error;
+    const auto size = std::filesystem::file_size(options_.output, size_error);
+    if (size_error || length != std::to_string(size) ||
+        (record_.etag.empty() && record_.last_modified.empty())) {
+      return false;
+    }
+    record_.length = size;
+    return true;
+  }
+
+  void remember_validators() {
+    std::error_code ignored;  // a file system without extended attributes only loses the shortcut
+    files_.set_attribute(options_.output, "user.ferry.url", record_.url, ignored);
+    files_.set_attribute(options_.output, "user.ferry.etag", record_.etag, ignored);
+    files_.set_attribute(options_.output, "user.ferry.last-modified", record_.last_modified,
+                         ignored);
+    files_.set_attribute(options_.output, "user.ferry.length",
+                         std::to_string(record_.length.value_or(0)), ignored);
+  }
+
+  // A conditional GET: 304 (or the same validators and length) means the file is current.
+  void launch_confirm() {
+    segments_.push_back(std::make_unique<segment>(*this, 0, std::nullopt, true));
+    segment& seg = *segments_.back();
+    seg.confirm = true;
+    http::request request;
+    request.url = url_;
+    request.fields = options_.fields;
+    request.set("Accept-Encoding", "identity");
+    if (!record_.etag.empty()) {
+      request.set("If-None-Match", record_.etag);
+    } else {
+      request.set("If-Modified-Since", record_.last_modified);
+    }
+    seg.exchange = client_.begin_exchange(
+        request, seg.sink,
+        [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); });
+  }
+
+  void on_confirm(segment& seg, const http::response_head& head, std::error_code& ec) {
+    const bool unchanged = head.status == 304 ||
+                           (head.status >= 200 && head.status <= 299 &&
+                            !validators_differ(record_, head) &&
+                            head.content_length == record_.length &&
+                            (!strong_etag(head).empty() || !last_modified(head).empty()));
+    if (unchanged) {
+      seg.satisfied = true;
+      result_.already_complete = true;
+      if (head.status != 304) {
+        seg.done = true;
+        ec = error::operation_aborted;  // its body is the file we have
+      }
+      return;
+    }
+    if (head.status >= 200 && head.status <= 299) {
+      ec = error::output_exists;  // it changed, and the file is the user's to keep
+      fatal_ = true;
+      return;
+    }
+    if (is_retryable_status(head.status)) {
+      if (auto value = head.find("retry-after")) {
+        seg.retry_after = parse_retry_after(*value);
+      }
+    }
+    ec = error::http_error_status;
+  }
+
   // Starts requests for every byte still missing that no request in flight covers, up to
   // `segments` requests; finishes when nothing is missing.
   void launch_gaps() {
@@ -301,6 +389,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return;
     }
     const std::size_t active = active_count();
+    if (confirming_) {
+      if (active == 0) {
+        launch_confirm();
+      }
+      return;
+    }
     if (!record_.length) {
       if (active != 0) {
         return;  // unknown length: one stream, already running
@@ -386,6 +480,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (seg.dropped || state_ != download_state::running) {
       ec = error::operation_aborted;
       return;
+    }
+    if (seg.confirm) {
+      return on_confirm(seg, head, ec);
     }
     if (head.status == 206) {
       return on_partial_content(seg, head, ec);
@@ -591,6 +688,11 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (dropped || state_ != download_state::running) {
       return settle();
     }
+    if (confirming_ && !ec) {
+      result_.length = record_.length.value_or(0);
+      result_.output = options_.output;
+      return stop(stop_kind::complete, {});
+    }
     if (ec && restart_reason && ec == restart_reason && !fatal_) {
       return launch_gaps();  // restarted: ask again at once
     }
@@ -604,6 +706,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return stop(stop_kind::fail, ec);
     }
     if (!backing_off_) {
+      if (confirming_) {
+        return launch_confirm();
+      }
       launch_gaps();
     }
   }
@@ -643,6 +748,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       }
       if (ec || self->state_ != download_state::running) {
         return self->settle();
+      }
+      if (self->confirming_) {
+        return self->launch_confirm();
       }
       self->launch_gaps();
     });
@@ -801,6 +909,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     milestone("after_rename");
     owns_partial_ = false;  // it is the output now
+    remember_validators();
     files_.remove(record_path(options_.output), ec);
     stop(stop_kind::complete, {});
   }
@@ -979,6 +1088,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   std::list<std::unique_ptr<segment>> segments_;
 
   bool streaming_ = false;
+  bool confirming_ = false;  // the output exists; only asking whether it is current
   bool owns_partial_ = false;
   bool discard_partial_ = false;
   bool backing_off_ = false;

@@ -444,6 +444,35 @@ TEST_F(DownloadTest, ExistingOutputIsNeverOverwrittenUnlessAsked) {
   EXPECT_EQ(read_file(output), body);
 }
 
+TEST_F(DownloadTest, CompleteFileIsConfirmedWithItsValidatorsNotFetchedAgain) {
+  const std::string v0 = test::version_bytes(40'000, 0);
+  const std::string v1 = test::version_bytes(40'000, 1);
+  std::atomic<std::size_t> version{0};
+  scripted_server server{resource_responder({{v0, "\"c0\"", ""}, {v1, "\"c1\"", ""}},
+                                            [&](std::size_t) {
+                                              resource_fault f;
+                                              f.version = version.load();
+                                              return f;
+                                            })};
+  client c{loop, tls};
+  std::error_code ec;
+  (void)run(c, server, options(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const download_result again = run(c, server, options(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_TRUE(again.already_complete);
+  EXPECT_EQ(again.received, 0U);
+  auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(test::request_field(requests[1], "if-none-match"), "\"c0\"");
+  // The server's file changed: the local one is the user's, and stays.
+  version = 1;
+  (void)run(c, server, options(), ec);
+  EXPECT_EQ(ec, error::output_exists);
+  EXPECT_EQ(read_file(output), v0);
+  EXPECT_FALSE(leftovers());
+}
+
 TEST_F(DownloadTest, CorruptedOrTruncatedRecordIsIgnoredAndTheDownloadRestarts) {
   const std::string body = test::version_bytes(50'000, 0);
   scripted_server server{resource_responder({{body, "\"r\"", ""}},

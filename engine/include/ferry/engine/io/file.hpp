@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 #include "ferry/engine/io/buffer.hpp"
@@ -92,6 +95,15 @@ class file_system {
   /// Removes a file; removing one that does not exist is not an error.
   virtual void remove(const std::filesystem::path& path, std::error_code& ec) = 0;
   void remove(const std::filesystem::path& path);
+
+  /// Sets an extended attribute ("user.ferry.etag", say) on a file: a downloaded file keeps
+  /// the validators it was fetched with, so that fetching it again can ask whether it changed.
+  /// Errors: `std::errc::not_supported` on file systems without them (the default here).
+  virtual void set_attribute(const std::filesystem::path& path, const std::string& name,
+                             std::string_view value, std::error_code& ec);
+  /// The attribute's value; empty when the file has none by that name (not an error).
+  [[nodiscard]] virtual std::optional<std::string> get_attribute(
+      const std::filesystem::path& path, const std::string& name, std::error_code& ec);
 
   /// The operating system's file system (POSIX).
   [[nodiscard]] static file_system& local() noexcept;
