@@ -29,3 +29,4 @@
 #include "ferry/engine/transfer/digest.hpp"
 #include "ferry/engine/transfer/download.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
+#include "ferry/engine/transfer/upload.hpp"

@@ -1,0 +1,171 @@
+#include "ferry/engine/transfer/upload.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/transfer/client.hpp"
+#include "loop_fixture.hpp"
+#include "resource_responder.hpp"
+#include "scripted_server.hpp"
+
+namespace ferry::engine {
+namespace {
+
+using test::scripted_answer;
+using test::scripted_server;
+
+class UploadTest : public test::loop_fixture {
+ protected:
+  UploadTest() {
+    path = std::filesystem::temp_directory_path() /
+           ("ferry-upload-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    content = test::version_bytes(300'000, 3);
+    std::ofstream{path, std::ios::binary} << content;
+  }
+  ~UploadTest() override { std::filesystem::remove(path); }
+
+  static http::url url_of(const scripted_server& s) {
+    return http::url::parse("http://127.0.0.1:" + std::to_string(s.port()) + "/put/here");
+  }
+  static std::string body_of(const std::string& request) {
+    return request.substr(request.find("\r\n\r\n") + 4);
+  }
+
+  static inline int counter = 0;
+  std::filesystem::path path;
+  std::string content;
+  tls_context tls;
+};
+
+scripted_answer created() {
+  return scripted_server::raw("HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+}
+
+TEST_F(UploadTest, FileGoesWithContentLengthByteIdentical) {
+  scripted_answer answer = created();
+  answer.interim = "HTTP/1.1 100 Continue\r\n\r\n";
+  scripted_server server{{answer}};
+  client c{loop, tls};
+  upload_options o;
+  o.expect_continue_from = 1;
+  upload u{c, url_of(server), file_body(path), o};
+  const upload_result r = u.run();
+  EXPECT_EQ(r.head.status, 201U);
+  EXPECT_EQ(r.response, "ok");
+  EXPECT_EQ(r.sent, content.size());
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 1U);
+  EXPECT_EQ(test::request_field(requests[0], "content-length"), std::to_string(content.size()));
+  EXPECT_EQ(test::request_field(requests[0], "expect"), "100-continue");
+  EXPECT_EQ(body_of(requests[0]), content);
+}
+
+TEST_F(UploadTest, ChunkedUploadUsesTheChunkSize) {
+  scripted_server server{{created()}};
+  client_options co;
+  co.connection.send_chunk_size = 256 * 1024;
+  client c{loop, tls, co};
+  upload_options o;
+  o.chunked = true;
+  o.chunk_size = 10'000;
+  o.method = "POST";
+  upload u{c, url_of(server), file_body(path), o};
+  const upload_result r = u.run();
+  EXPECT_EQ(r.head.status, 201U);
+  const std::string request = server.requests().at(0);
+  EXPECT_EQ(request.rfind("POST /put/here HTTP/1.1\r\n", 0), 0U);
+  EXPECT_EQ(test::request_field(request, "transfer-encoding"), "chunked");
+  const std::string body = body_of(request);
+  EXPECT_EQ(test::decode_chunked(body), content);
+  EXPECT_EQ(body.rfind("2710\r\n", 0), 0U);  // 10,000 bytes a chunk
+}
+
+// The server answers 413 to the head: the body is never sent.
+TEST_F(UploadTest, EarlyFinalResponseStopsTheBody) {
+  scripted_answer refuse =
+      scripted_server::raw("HTTP/1.1 413 Content Too Large\r\nContent-Length: 0\r\n\r\n");
+  refuse.read_body = false;
+  refuse.keep_open = false;
+  scripted_server server{{refuse}};
+  client c{loop, tls};
+  upload_options o;
+  o.expect_continue_from = 1;
+  upload u{c, url_of(server), file_body(path), o};
+  const upload_result r = u.run();
+  EXPECT_EQ(r.head.status, 413U);
+  EXPECT_EQ(r.sent, 0U);
+  EXPECT_EQ(body_of(server.requests().at(0)), "");
+}
+
+// No 100 Continue ever comes: after the short wait the body goes anyway.
+TEST_F(UploadTest, SilentServerGetsTheBodyAfterTheContinueWait) {
+  scripted_server server{{created()}};
+  client_options co;
+  co.connection.continue_wait = std::chrono::milliseconds{100};
+  client c{loop, tls, co};
+  upload_options o;
+  o.expect_continue_from = 1;
+  upload u{c, url_of(server), file_body(path), o};
+  const upload_result r = u.run();
+  EXPECT_EQ(r.head.status, 201U);
+  EXPECT_EQ(body_of(server.requests().at(0)), content);
+}
+
+TEST_F(UploadTest, StreamOfUnknownLengthGoesChunked) {
+  scripted_server server{{created()}};
+  client c{loop, tls};
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::thread writer{[&] {
+    std::size_t at = 0;
+    while (at < content.size()) {
+      const ssize_t n = ::write(fds[1], content.data() + at, std::min<std::size_t>(7000, content.size() - at));
+      if (n <= 0) {
+        break;
+      }
+      at += static_cast<std::size_t>(n);
+    }
+    ::close(fds[1]);
+  }};
+  upload u{c, url_of(server), descriptor_body(fds[0])};
+  const upload_result r = u.run();
+  writer.join();
+  ::close(fds[0]);
+  EXPECT_EQ(r.head.status, 201U);
+  const std::string request = server.requests().at(0);
+  EXPECT_EQ(test::request_field(request, "transfer-encoding"), "chunked");
+  EXPECT_EQ(test::decode_chunked(body_of(request)), content);
+}
+
+TEST_F(UploadTest, ServiceUnavailableIsRetriedWithTheWholeBody) {
+  scripted_server server{
+      {scripted_server::raw("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"), created()}};
+  client c{loop, tls};
+  upload_options o;
+  o.retry_delay = std::chrono::milliseconds{1};
+  upload u{c, url_of(server), file_body(path), o};
+  const upload_result r = u.run();
+  EXPECT_EQ(r.head.status, 201U);
+  EXPECT_EQ(r.retries, 1U);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(body_of(requests[1]), content);
+}
+
+TEST_F(UploadTest, MissingFileIsALocalError) {
+  scripted_server server{std::vector<scripted_answer>{}};
+  client c{loop, tls};
+  upload u{c, url_of(server), file_body(path.string() + ".absent")};
+  std::error_code ec;
+  (void)u.run(ec);
+  EXPECT_EQ(ec, error::file_not_found);
+}
+
+}  // namespace
+}  // namespace ferry::engine
