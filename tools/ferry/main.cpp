@@ -1,5 +1,5 @@
-// ferry — the command-line tool. Today it has one command, `engine-demo`, which drives the
-// Begin/End socket engine end to end; `get` and `put` arrive with the HTTP and transfer layers.
+// ferry — the command-line tool: `get` (resumable downloads), `put` (uploads), and
+// `engine-demo`, which drives the bare Begin/End socket engine end to end.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -8,6 +8,8 @@
 #include <future>
 #include <string>
 #include <vector>
+
+#include "commands.hpp"
 
 namespace {
 
@@ -94,6 +96,11 @@ int main(int argc, char** argv) {
   CLI::App app{"ferry: HTTP/1.1 transfers that keep going"};
   app.require_subcommand(1);
 
+  ferry::cli::get_options get;
+  ferry::cli::put_options put;
+  ferry::cli::add_get_command(app, get);
+  ferry::cli::add_put_command(app, put);
+
   std::string host = "127.0.0.1";
   int port = 0;
   std::string path = "/";
@@ -109,6 +116,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (app.got_subcommand("get")) {
+    return ferry::cli::run_get(get);
+  }
+  if (app.got_subcommand("put")) {
+    return ferry::cli::run_put(put);
   }
   if (demo->parsed()) {
     return engine_demo(host, static_cast<std::uint16_t>(port), path, output);

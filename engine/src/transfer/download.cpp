@@ -790,7 +790,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (streaming_ || !output_) {
       return;
     }
-    milestone("checkpoint");
     resume_record claim = record_;
     claim.ranges = written_;
     if (options_.durable == durability::power) {
@@ -803,6 +802,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
                        options_.durable == durability::power, ec);
     last_checkpoint_ = clock_.now();
     since_checkpoint_ = 0;
+    if (!ec) {
+      milestone("checkpoint");
+    }
   }
 
   void maybe_progress() {

@@ -1,0 +1,279 @@
+// `ferry get`: one URL to a file, or a list of them N at a time, resuming whatever was there.
+#include <fmt/core.h>
+
+#include <chrono>
+#include <filesystem>
+#include <atomic>
+#include <fstream>
+#include <memory>
+#include <thread>
+
+#include "commands.hpp"
+#include "crash_points.hpp"
+#include "exit_code.hpp"
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/transfer/download.hpp"
+#include "interrupt.hpp"
+
+namespace ferry::cli {
+
+using namespace std::chrono_literals;
+
+void add_get_command(CLI::App& app, get_options& o) {
+  auto* get = app.add_subcommand("get", "Download URL to a file, resuming after any interruption");
+  get->add_option("url", o.url, "The URL to download");
+  get->add_option("-o,--output", o.output, "Write to FILE (\"-\" for standard output)");
+  get->add_flag("-O,--remote-name", o.remote_name, "Name the file after the URL's last segment");
+  get->add_option("-i,--input-file", o.list, "Download every URL in FILE (one a line)");
+  get->add_option("--parallel", o.parallel, "Transfers at once with -i")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  get->add_option("-d,--dir", o.directory, "Directory for -O and -i files");
+  get->add_option("--segments", o.segments, "Connections for one file (ranges in parallel)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  get->add_option("--checksum", o.checksum, "Expected digest: sha256:HEX or sha512:HEX");
+  get->add_option("--durability", o.durability,
+                  "What the resume record survives: process (a kill) or power (a power loss)")
+      ->check(CLI::IsMember({"process", "power"}))
+      ->capture_default_str();
+  get->add_flag("--overwrite", o.overwrite, "Replace an existing file at the output path");
+  get->add_option("-C,--continue-at", o.continue_at, "Accepted for curl (\"-\"): ferry always resumes");
+  add_common_options(*get, o.common);
+}
+
+std::string file_name_from_url(const std::string& text) {
+  std::string path = text;
+  const auto scheme = path.find("://");
+  if (scheme != std::string::npos) {
+    const auto slash = path.find('/', scheme + 3);
+    path = slash == std::string::npos ? std::string{} : path.substr(slash);
+  }
+  path = path.substr(0, path.find_first_of("?#"));
+  std::string segment = path.substr(path.find_last_of('/') + 1);
+  std::string decoded;
+  for (std::size_t i = 0; i < segment.size(); ++i) {
+    if (segment[i] == '%' && i + 2 < segment.size() && std::isxdigit(static_cast<unsigned char>(segment[i + 1])) != 0 &&
+        std::isxdigit(static_cast<unsigned char>(segment[i + 2])) != 0) {
+      decoded += static_cast<char>(std::stoi(segment.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      decoded += segment[i];
+    }
+  }
+  std::string safe;
+  for (char c : decoded) {
+    const auto u = static_cast<unsigned char>(c);
+    safe += (u < 0x20 || u == 0x7f || c == '/' || c == '\\') ? '_' : c;
+  }
+  safe.erase(0, safe.find_first_not_of('.'));
+  if (safe.size() > 200) {
+    safe.resize(200);
+  }
+  return safe.empty() ? "index.html" : safe;
+}
+
+namespace {
+
+struct job {
+  std::string url;
+  std::filesystem::path output;
+  std::size_t row = 0;
+  std::unique_ptr<engine::download> transfer;
+  engine::async_result pending;
+  engine::download_result result;
+  std::error_code ec;
+  std::chrono::steady_clock::time_point started;
+  double seconds = 0;
+  bool finished = false;
+  std::shared_ptr<std::atomic<bool>> settled = std::make_shared<std::atomic<bool>>(false);
+};
+
+std::string human_rate(double bytes, double seconds) {
+  return seconds > 0 ? fmt::format("{:.1f} MiB/s", bytes / seconds / (1 << 20)) : "-";
+}
+
+// Stops every running transfer so that its record is saved, waiting (bounded) until each
+// has said it paused (or ended).
+void pause_all(std::vector<job*>& running) {
+  for (job* j : running) {
+    j->transfer->pause();
+  }
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (job* j : running) {
+    while (!j->settled->load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+}
+
+}  // namespace
+
+int run_get(const get_options& o) {
+  watch_interrupts();
+  std::vector<job> jobs;
+  const std::filesystem::path dir = o.directory.empty() ? "." : o.directory;
+  if (!o.list.empty()) {
+    std::ifstream in{o.list};
+    if (!in) {
+      fmt::print(stderr, "ferry: cannot read the URL list {}\n", o.list);
+      return 8;
+    }
+    for (std::string line; std::getline(in, line);) {
+      line.erase(line.find_last_not_of(" \t\r") + 1);
+      line.erase(0, line.find_first_not_of(" \t"));
+      if (line.empty() || line[0] == '#') {
+        continue;
+      }
+      job j;
+      j.url = line;
+      j.output = dir / file_name_from_url(line);
+      jobs.push_back(std::move(j));
+    }
+  } else if (!o.url.empty()) {
+    std::filesystem::path out;
+    if (o.output == "-") {
+      out = "/dev/stdout";
+    } else if (!o.output.empty()) {
+      out = o.output;
+    } else if (o.remote_name) {
+      out = dir / file_name_from_url(o.url);
+    } else {
+      fmt::print(stderr, "ferry get: say where the file goes: -o FILE, -o - or -O\n");
+      return 2;
+    }
+    job j;
+    j.url = o.url;
+    j.output = out;
+    jobs.push_back(std::move(j));
+  } else {
+    fmt::print(stderr, "ferry get: give a URL, or -i FILE\n");
+    return 2;
+  }
+  if (jobs.empty()) {
+    fmt::print(stderr, "ferry get: the list {} has no URL\n", o.list);
+    return 2;
+  }
+  std::vector<http::url> urls;
+  for (const job& j : jobs) {
+    std::error_code ec;
+    urls.push_back(http::url::parse(j.url, ec));
+    if (ec) {
+      fmt::print(stderr, "ferry get: not an http(s) URL: {}\n", j.url);
+      return 2;
+    }
+  }
+  engine::download_options base;
+  base.segments = o.segments;
+  base.overwrite = o.overwrite;
+  base.durable = o.durability == "process" ? engine::durability::process : engine::durability::power;
+  if (!o.checksum.empty()) {
+    base.checksum = engine::expected_digest::parse(o.checksum);
+    if (!base.checksum) {
+      fmt::print(stderr, "ferry get: --checksum takes sha256:HEX or sha512:HEX\n");
+      return 2;
+    }
+  }
+  if (o.common.retry >= 0) {
+    base.retry.attempts = static_cast<unsigned>(o.common.retry);
+  }
+  base.on_milestone = crash_hook();
+
+  std::error_code ec;
+  std::string why;
+  client_setup setup{o.common, urls.front(), o.parallel * o.segments, 0, ec, why};
+  if (ec) {
+    fmt::print(stderr, "ferry get: {}\n", why);
+    return exit_code_for(ec);
+  }
+  base.fields = setup.fields();
+  progress_printer printer{setup.progress()};
+  // Downloads go before the client and loop they run on.
+  struct release_transfers {
+    std::vector<job>& jobs;
+    ~release_transfers() {
+      for (job& j : jobs) {
+        j.transfer.reset();
+      }
+    }
+  } release{jobs};
+
+  std::vector<job*> running;
+  std::size_t next = 0;
+  int signal = 0;
+  auto start = [&](std::size_t i) {
+    job& j = jobs[i];
+    j.row = printer.add(j.url, j.output.string());
+    engine::download_options options = base;
+    options.output = j.output;
+    options.on_event = [&printer, row = j.row, settled = j.settled](const engine::download_event& e) {
+      printer.on_download(row, e);
+      using kind = engine::download_event_kind;
+      if (e.kind == kind::paused || e.kind == kind::completed || e.kind == kind::failed) {
+        settled->store(true);
+      }
+    };
+    j.transfer = std::make_unique<engine::download>(setup.client(), urls[i], options);
+    j.started = std::chrono::steady_clock::now();
+    j.pending = j.transfer->begin_download({});
+    running.push_back(&j);
+  };
+  while ((next < jobs.size() || !running.empty()) && signal == 0) {
+    while (running.size() < o.parallel && next < jobs.size()) {
+      start(next++);
+    }
+    for (auto it = running.begin(); it != running.end();) {
+      job& j = **it;
+      if (!j.pending.wait_for(running.size() == 1 ? 100ms : 5ms)) {
+        ++it;
+        continue;
+      }
+      j.result = j.transfer->end_download(j.pending, j.ec);
+      j.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - j.started).count();
+      j.finished = true;
+      it = running.erase(it);
+    }
+    signal = interrupted();
+  }
+  if (signal != 0) {
+    pause_all(running);
+  }
+  printer.finish();
+
+  int code = 0;
+  for (const job& j : jobs) {
+    if (!j.finished) {
+      continue;
+    }
+    if (j.ec) {
+      std::string detail = j.ec.message();
+      if (j.ec == engine::error::http_error_status) {
+        detail = fmt::format("the server answered {}", j.result.status);
+      }
+      fmt::print(stderr, "ferry: {}: {}\n", j.url, detail);
+      code = code == 0 ? exit_code_for(j.ec) : code;
+    } else if (setup.progress() != progress_mode::json && !o.common.silent) {
+      std::string how = j.result.already_complete ? "already complete"
+                        : j.result.resumed > 0
+                            ? fmt::format("resumed at {} bytes", j.result.resumed)
+                            : std::string{"fresh"};
+      fmt::print(stderr, "ferry: {} -> {}: {} bytes in {:.2f} s ({}), {}{}\n", j.url,
+                 j.output.string(), j.result.length, j.seconds,
+                 human_rate(static_cast<double>(j.result.received), j.seconds), how,
+                 j.result.retries > 0 ? fmt::format(", {} retries", j.result.retries) : "");
+    }
+  }
+  if (!setup.save_cookies(why)) {
+    fmt::print(stderr, "ferry: {}\n", why);
+    code = code == 0 ? 8 : code;
+  }
+  if (signal != 0) {
+    if (setup.progress() != progress_mode::json) {
+      fmt::print(stderr, "ferry: interrupted; the partial file and its record are saved: run the same command to resume\n");
+    }
+    return 128 + signal;
+  }
+  return code;
+}
+
+}  // namespace ferry::cli
