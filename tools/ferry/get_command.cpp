@@ -206,6 +206,7 @@ int run_get(const get_options& o) {
     j.row = printer.add(j.url, j.output.string());
     engine::download_options options = base;
     options.output = j.output;
+    options.stream_output = j.output == "/dev/stdout";
     options.on_event = [&printer, row = j.row, settled = j.settled](const engine::download_event& e) {
       printer.on_download(row, e);
       using kind = engine::download_event_kind;

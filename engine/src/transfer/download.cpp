@@ -251,7 +251,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     std::error_code ec;
     record_.url = url_.without_credentials().text();
-    streaming_ = is_stream_target(options_.output);
+    streaming_ = options_.stream_output || is_stream_target(options_.output);
     if (streaming_) {
       output_ = files_.open(options_.output, open_mode::write, ec);
       if (ec) {
@@ -325,14 +325,15 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     return true;
   }
 
-  void remember_validators() {
+  // On the partial file before its rename: the attributes move with it, so a crash right after
+  // the rename still leaves a file that a new run can confirm.
+  void remember_validators(const std::filesystem::path& on) {
     std::error_code ignored;  // a file system without extended attributes only loses the shortcut
-    files_.set_attribute(options_.output, "user.ferry.url", record_.url, ignored);
-    files_.set_attribute(options_.output, "user.ferry.etag", record_.etag, ignored);
-    files_.set_attribute(options_.output, "user.ferry.last-modified", record_.last_modified,
+    files_.set_attribute(on, "user.ferry.url", record_.url, ignored);
+    files_.set_attribute(on, "user.ferry.etag", record_.etag, ignored);
+    files_.set_attribute(on, "user.ferry.last-modified", record_.last_modified, ignored);
+    files_.set_attribute(on, "user.ferry.length", std::to_string(record_.length.value_or(0)),
                          ignored);
-    files_.set_attribute(options_.output, "user.ferry.length",
-                         std::to_string(record_.length.value_or(0)), ignored);
   }
 
   // A conditional GET: 304 (or the same validators and length) means the file is current.
@@ -691,6 +692,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (confirming_ && !ec) {
       result_.length = record_.length.value_or(0);
       result_.output = options_.output;
+      std::error_code ignored;  // a record left by a crash between the rename and its removal
+      files_.remove(record_path(options_.output), ignored);
       return stop(stop_kind::complete, {});
     }
     if (ec && restart_reason && ec == restart_reason && !fatal_) {
@@ -901,6 +904,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (ec) {
       return stop(stop_kind::fail, ec);
     }
+    remember_validators(partial_path(options_.output));
     milestone("before_rename");
     files_.atomic_replace(partial_path(options_.output), options_.output, ec);
     if (!ec && options_.durable == durability::power) {
@@ -911,7 +915,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     milestone("after_rename");
     owns_partial_ = false;  // it is the output now
-    remember_validators();
     files_.remove(record_path(options_.output), ec);
     stop(stop_kind::complete, {});
   }

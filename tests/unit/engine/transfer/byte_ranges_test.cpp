@@ -41,8 +41,8 @@ TEST(ByteRanges, AgreesWithABitmapOnRandomAdds) {
     std::vector<bool> bits(300);
     byte_ranges r;
     for (int i = 0; i < 12; ++i) {
-      const unsigned a = random() % 300;
-      const unsigned b = a + random() % 40;
+      const auto a = static_cast<unsigned>(random() % 300);
+      const auto b = a + static_cast<unsigned>(random() % 40);
       r.add(a, std::min(b, 300U));
       for (unsigned k = a; k < std::min(b, 300U); ++k) {
         bits[k] = true;

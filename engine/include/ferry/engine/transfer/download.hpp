@@ -87,6 +87,9 @@ struct download_options {
   /// a socket), the body is written straight into it: no partial file, no record, no rename;
   /// an interrupted stream resumes only within this process.
   std::filesystem::path output;
+  /// Write straight into `output` whatever it is (standard output redirected to a regular
+  /// file, say: "/dev/stdout"), as for a stream target.
+  bool stream_output = false;
   /// Replace a file already at `output` (otherwise `output_exists`).
   bool overwrite = false;
   /// Connections to fetch disjoint ranges over (1: one stream). Needs a server that honours
