@@ -108,7 +108,7 @@ scripted_answer answer_resource(std::string_view request,
   if (auto value = request_field(request, "range"); value && !fault.ignore_range) {
     range = parse_range(*value);
   }
-  if (range) {
+  if (range && !fault.ignore_if_range) {
     // If-Range: the range only when the validator names this version (RFC 9110 §13.1.5).
     if (auto condition = request_field(request, "if-range")) {
       if (*condition != v.etag && *condition != v.last_modified) {

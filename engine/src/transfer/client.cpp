@@ -267,6 +267,13 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void connect() {
+      if (owner->options_.open_stream) {
+        auto s = owner->options_.open_stream(request.url);
+        if (!s) {
+          return complete(error::connection_refused);
+        }
+        return use(std::move(s));
+      }
       const timeout limit = owner->options_.connect;
       const http::url& first_hop = proxy ? *proxy : request.url;
       if (proxy && proxy->is_https()) {

@@ -106,6 +106,19 @@ bool validators_differ(const resume_record& r, const http::response_head& head) 
   return !r.last_modified.empty() && !lm.empty() && r.last_modified != lm;
 }
 
+// Whether a 206 is provably of the version whose bytes are on disk: it carries the validator
+// the record holds (RFC 9110 §15.3.7: a 206 sends the ETag a 200 would), or, for a resource
+// that never had one, none at all. A 206 that cannot be matched would splice two versions.
+bool same_version(const resume_record& r, const http::response_head& head) {
+  if (!r.etag.empty()) {
+    return strong_etag(head) == r.etag;
+  }
+  if (!r.last_modified.empty()) {
+    return last_modified(head) == r.last_modified;
+  }
+  return strong_etag(head).empty() && last_modified(head).empty();
+}
+
 // Failures worth another attempt from the bytes on disk.
 bool is_transient(std::error_code ec) {
   return ec == condition::retryable || ec == condition::network || ec == http::condition::protocol ||
@@ -513,7 +526,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       ec = error::bad_content_range;
       return;
     }
-    if (validators_differ(record_, head)) {
+    if (!written_.empty() && !same_version(record_, head)) {
       // If-Range should have brought a 200; the server sent another version's bytes anyway.
       restart(seg, error::validator_changed, ec);
       if (!ec) {
@@ -681,7 +694,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (complete_body && !record_.length) {
       record_.length = seg.next;  // a body of unknown length ended cleanly: that is all of it
     }
-    if (complete_body && seg.end && seg.next < *seg.end) {
+    if (complete_body && ((seg.end && seg.next < *seg.end) ||
+                          (seg.body_end && seg.next < *seg.body_end && !seg.done))) {
       ec = http::error::partial_message;  // cannot happen with a well-framed 206; be sure
     }
     std::erase_if(segments_, [&](const auto& s) { return s.get() == &seg; });

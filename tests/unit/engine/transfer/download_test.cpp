@@ -240,6 +240,28 @@ TEST_F(DownloadTest, ChangedETagRestartsWithTheReasonAndNeverSplices) {
   EXPECT_EQ(restarts[0].reason, error::validator_changed);
 }
 
+// A server that ignores If-Range and drops the ETag from its 206: the bytes cannot be shown to
+// be the same version as those on disk, so the download starts over instead of splicing.
+TEST_F(DownloadTest, PartialContentWithoutTheValidatorOnDiskIsNeverSpliced) {
+  const std::string v0 = test::version_bytes(60'000, 0);
+  const std::string v1 = test::version_bytes(60'000, 1);  // same length, other bytes
+  scripted_server server{resource_responder({{v0, "\"a\"", ""}, {v1, "", ""}}, [](std::size_t i) {
+    resource_fault f;
+    f.version = i == 0 ? 0 : 1;
+    f.ignore_if_range = true;
+    if (i == 0) {
+      f.cut_body_at = 20'000;
+    }
+    return f;
+  })};
+  client c{loop, tls};
+  std::error_code ec;
+  const download_result r = run(c, server, options(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), v1);  // all of one version
+  EXPECT_EQ(r.restarts, 1U);
+}
+
 TEST_F(DownloadTest, ResourceThatKeepsChangingFailsAfterTheRestartLimit) {
   std::vector<resource_version> versions;
   for (unsigned v = 0; v < 10; ++v) {

@@ -66,6 +66,10 @@ struct client_options {
   /// Wraps every new connection's stream (after TLS, if any) before HTTP runs over it: for
   /// logging or accounting, and for tests that inject failures. Null: used as it is.
   std::function<std::unique_ptr<stream>(std::unique_ptr<stream>)> wrap_stream;
+  /// Opens the transport for `url` instead of a TCP (or TLS) connection: an in-memory peer
+  /// for fuzzers and tests, or another transport (a Unix socket, say). Proxies are not used
+  /// then. Null: TCP, TLS for https.
+  std::function<std::unique_ptr<stream>(const http::url& url)> open_stream;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many
