@@ -22,8 +22,7 @@ class connection::impl final : public http::response_handler,
   impl(std::unique_ptr<stream> transport, connection_options options)
       : transport_(std::move(transport)),
         options_(options),
-        receive_buffer_(options.buffer_size),
-        send_buffer_(options.send_chunk_size) {}
+        receive_buffer_(options.buffer_size) {}
 
   // One request's life. Each state names what it waits for and which state follows.
   enum class state {
@@ -70,6 +69,9 @@ class connection::impl final : public http::response_handler,
     declared_length_ = request.content_length;
     body_sent_ = 0;
     source_ = framing_ == http::body_framing::none ? nullptr : source;
+    if (source_ != nullptr && send_buffer_.empty()) {
+      send_buffer_.resize(options_.send_chunk_size);  // only connections that send bodies pay
+    }
     sink_ = &sink;
     sink_error_ = {};
     filled_ = 0;
@@ -347,7 +349,7 @@ class connection::impl final : public http::response_handler,
   connection_options options_;
   std::vector<char> receive_buffer_;
   std::size_t filled_ = 0;
-  std::vector<char> send_buffer_;
+  std::vector<char> send_buffer_;  // allocated by the first request with a body
   std::string head_bytes_;
   std::string chunk_size_line_;
   std::optional<http::response_reader> reader_;
