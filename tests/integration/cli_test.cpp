@@ -203,7 +203,7 @@ TEST_F(CliTest, SecondProcessOnTheSameOutputIsRefused) {
   const std::string body = serve("big.bin", test::scaled(16U << 20U));
   const fs::path out = work / "big.bin";
   test::child_process first{{FERRY_CLI, "get", url("big.bin"), "-o", out.string(),
-                             "--limit-rate", "2M"},
+                             "--limit-rate", rate(2U << 20U)},
                             {},
                             work / "out1.txt",
                             work / "err1.txt"};

@@ -9,6 +9,8 @@
 #include <mutex>
 
 #include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/throttle.hpp"
+#include "ferry/engine/io/throttled_stream.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/digest.hpp"
@@ -66,7 +68,13 @@ TEST_F(DownloadNginxTest, ResumesWithNginxsRealETag) {
   const std::string body = test::version_bytes(test::scaled(32U << 20U), 1);
   server.put_file("file.bin", body);
   const auto url = http::url::parse(server.base_url() + "/file.bin");
-  client c{loop, tls};
+  // About a second for the whole file, so that the pause lands midway in every build.
+  throttle limit{body.size()};
+  client_options slow;
+  slow.wrap_stream = [&](std::unique_ptr<stream> s) -> std::unique_ptr<stream> {
+    return std::make_unique<throttled_stream>(loop, std::move(s), limit);
+  };
+  client c{loop, tls, slow};
   std::uint64_t claimed = 0;
   {
     std::promise<void> paused;
@@ -83,7 +91,6 @@ TEST_F(DownloadNginxTest, ResumesWithNginxsRealETag) {
         paused.set_value();
       }
     };
-    client_options slow;
     download d{c, url, o};
     self = &d;
     async_result pending = d.begin_download({});

@@ -188,12 +188,13 @@ int run_get(const get_options& o) {
   }
   base.fields = setup.fields();
   progress_printer printer{setup.progress()};
-  // Downloads go before the client and loop they run on.
+  // Downloads, and the handles that keep them alive, go before the client and loop they run on.
   struct release_transfers {
     std::vector<job>& jobs;
     ~release_transfers() {
       for (job& j : jobs) {
         j.transfer.reset();
+        j.pending = {};
       }
     }
   } release{jobs};

@@ -23,6 +23,11 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
   }
 
   void cancel() noexcept {
+    if (loop().shutting_down()) {
+      // Shutdown has aborted every wait already, and a handler queued now would never run:
+      // it would keep this timer, and through it the loop, alive for good.
+      return;
+    }
     asio::dispatch(strand_, [self = shared_from_this()] { self->cancel_now(); });
   }
   void abort() noexcept override { cancel(); }

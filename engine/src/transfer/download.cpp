@@ -1087,7 +1087,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   mutable std::recursive_mutex mutex_;
-  client& client_;
+  client client_;  // a handle: the client lives as long as this transfer
   io_loop& loop_;
   http::url url_;
   download_options options_;

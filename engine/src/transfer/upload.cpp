@@ -251,7 +251,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   }
 
   std::recursive_mutex mutex_;
-  client& client_;
+  client client_;  // a handle: the client lives as long as this transfer
   io_loop& loop_;
   http::url url_;
   body_opener opener_;

@@ -86,13 +86,19 @@ struct exchange_result {
 /// refuses the tunnel is `http::error::tunnel_refused`. A request on a reused connection that fails
 /// before any response byte (the server closed an idle connection) is retried once on a new
 /// connection, when its method is idempotent. Thread-safe; many exchanges may run at once.
+///
+/// A handle: copies refer to one client (its connections, caps and settings), which lives
+/// while any copy or any exchange of it does. Downloads and uploads keep a copy, so a client
+/// object may go before the transfers that use it; its loop may not.
 class client {
  public:
   /// `tls` (settings for https) must outlive the client.
   client(io_loop& loop, const tls_context& tls, client_options options = {});
   ~client();
-  client(const client&) = delete;
-  client& operator=(const client&) = delete;
+  client(const client&) = default;
+  client& operator=(const client&) = default;
+  client(client&&) noexcept = default;
+  client& operator=(client&&) noexcept = default;
 
   /// Runs `request` (with its body from `source`, which must then be re-readable from the
   /// start only if a 307/308 redirect sends it again: today such a redirect of a request with

@@ -164,7 +164,8 @@ enum class download_state {
 class download {
  public:
   /// `via` runs the requests (its options decide redirects, proxies, TLS, cookies, rate
-  /// limits through `wrap_stream`) and must outlive the download.
+  /// limits through `wrap_stream`); the download keeps a handle to it. Its loop must outlive
+  /// the download.
   download(client& via, http::url url, download_options options);
   /// Stops a running download as pause() does, keeping the partial file and record.
   ~download();
