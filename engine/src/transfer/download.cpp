@@ -839,6 +839,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   [[nodiscard]] download_progress snapshot() const {
     download_progress p;
+    p.step = result_.received - received_at_event_;
     p.received = result_.received;
     p.on_disk = written_.size();
     p.total = record_.length;
@@ -864,7 +865,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     return e;
   }
 
-  void emit(download_event_kind kind, std::error_code reason = {}) { deliver(event(kind, reason)); }
+  void emit(download_event_kind kind, std::error_code reason = {}) {
+    deliver(event(kind, reason));
+    received_at_event_ = result_.received;
+  }
 
   void deliver(const download_event& e) {
     if (!options_.on_event) {
@@ -1116,6 +1120,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   bool detached_ = false;
   unsigned failures_ = 0;
   std::uint64_t received_at_failure_ = 0;
+  std::uint64_t received_at_event_ = 0;  // for the next event's `step`
   std::uint64_t since_checkpoint_ = 0;
   clock::time_point last_checkpoint_{};
   clock::time_point last_progress_{};

@@ -50,7 +50,7 @@ struct event_log {
     };
   }
   std::vector<download_event> of(download_event_kind kind) {
-    std::lock_guard lock{mutex};
+    std::lock_guard lock{mutex};  // not re-entrant: callers must not hold it
     std::vector<download_event> out;
     for (const auto& e : events) {
       if (e.kind == kind) {
@@ -681,6 +681,53 @@ TEST_F(DownloadTest, ServerWithoutRangesFallsBackToOneConnection) {
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(server.requests().size(), 1U);
   EXPECT_EQ(r.restarts, 0U);
+}
+
+// Progress: the steps add up to what was received; resumed bytes count as on disk, not received.
+TEST_F(DownloadTest, ProgressStepsAddUpAndResumedBytesAreOnDiskNotReceived) {
+  const std::string body = test::version_bytes(2U << 20U, 0);
+  scripted_server server{[&](std::string_view request, std::size_t i)
+                             -> std::optional<test::scripted_answer> {
+    if (i > 3) {
+      return std::nullopt;
+    }
+    resource_fault f;
+    if (i == 0) {
+      f.cut_body_at = 500'000;
+    }
+    auto a = test::answer_resource(request, {{body, "\"g\"", ""}}, f);
+    a.trickle = 64 * 1024;
+    a.trickle_delay = std::chrono::milliseconds{5};
+    return a;
+  }};
+  client c{loop, tls};
+  download_options o = options();
+  o.retry.attempts = 0;
+  o.progress_interval = std::chrono::milliseconds{10};
+  std::error_code ec;
+  (void)run(c, server, o, ec);  // cut at 500,000: fails, the record stays
+  ASSERT_TRUE(ec);
+  event_log log;
+  o.on_event = log.listener();
+  const download_result r = run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.resumed, 500'000U);
+  EXPECT_EQ(r.received, body.size() - 500'000U);
+  const auto started = log.of(download_event_kind::started);
+  ASSERT_EQ(started.size(), 1U);
+  EXPECT_EQ(started[0].progress.on_disk, 500'000U);
+  EXPECT_EQ(started[0].progress.received, 0U);
+  EXPECT_GE(log.of(download_event_kind::progress).size(), 3U);
+  std::uint64_t steps = 0;
+  std::lock_guard lock{log.mutex};
+  for (const auto& e : log.events) {
+    steps += e.progress.step;
+    EXPECT_EQ(e.progress.on_disk, e.progress.received + 500'000U);
+    if (e.progress.total) {
+      EXPECT_EQ(*e.progress.total, body.size());
+    }
+  }
+  EXPECT_EQ(steps, r.received);
 }
 
 TEST_F(DownloadTest, ChunkedBodyOfUnknownLengthDownloadsAndResumes) {

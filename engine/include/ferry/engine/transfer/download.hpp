@@ -54,6 +54,7 @@ struct retry_policy {
 
 /// What a download reports, as it happens.
 struct download_progress {
+  std::uint64_t step = 0;      ///< body bytes received since the previous progress event
   std::uint64_t received = 0;  ///< body bytes received by this download object (not resumed ones)
   std::uint64_t on_disk = 0;   ///< bytes of the resource in the partial file (resumed ones too)
   std::optional<std::uint64_t> total;  ///< the complete length, once known
