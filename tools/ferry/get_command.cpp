@@ -4,6 +4,8 @@
 #include <chrono>
 #include <filesystem>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <fstream>
 #include <memory>
 #include <thread>
@@ -199,9 +201,19 @@ int run_get(const get_options& o) {
     }
   } release{jobs};
 
+  // Downloads run on the loop; each completion wakes this thread, which ends it and starts the
+  // next, so a list of small files moves as fast as the transfers finish.
   std::vector<job*> running;
   std::size_t next = 0;
   int signal = 0;
+  // Shared with the completion callbacks, which may run after this function returns (a paused
+  // download ends when its object goes).
+  struct completions {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::vector<std::size_t> done;
+  };
+  auto completed = std::make_shared<completions>();
   auto start = [&](std::size_t i) {
     job& j = jobs[i];
     j.row = printer.add(j.url, j.output.string());
@@ -217,23 +229,31 @@ int run_get(const get_options& o) {
     };
     j.transfer = std::make_unique<engine::download>(setup.client(), urls[i], options);
     j.started = std::chrono::steady_clock::now();
-    j.pending = j.transfer->begin_download({});
+    j.pending = j.transfer->begin_download([completed, i](engine::async_result&) {
+      {
+        std::lock_guard lock{completed->mutex};
+        completed->done.push_back(i);
+      }
+      completed->changed.notify_one();
+    });
     running.push_back(&j);
   };
   while ((next < jobs.size() || !running.empty()) && signal == 0) {
     while (running.size() < o.parallel && next < jobs.size()) {
       start(next++);
     }
-    for (auto it = running.begin(); it != running.end();) {
-      job& j = **it;
-      if (!j.pending.wait_for(running.size() == 1 ? 100ms : 5ms)) {
-        ++it;
-        continue;
-      }
+    std::vector<std::size_t> finished;
+    {
+      std::unique_lock lock{completed->mutex};
+      completed->changed.wait_for(lock, 100ms, [&] { return !completed->done.empty(); });
+      finished.swap(completed->done);
+    }
+    for (std::size_t i : finished) {
+      job& j = jobs[i];
       j.result = j.transfer->end_download(j.pending, j.ec);
       j.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - j.started).count();
       j.finished = true;
-      it = running.erase(it);
+      std::erase(running, &j);
     }
     signal = interrupted();
   }

@@ -15,9 +15,14 @@ tls_context_impl::tls_context_impl() : context(boost::asio::ssl::context::tls_cl
   context.set_options(boost::asio::ssl::context::default_workarounds |
                       boost::asio::ssl::context::no_sslv2 | boost::asio::ssl::context::no_sslv3 |
                       boost::asio::ssl::context::no_tlsv1 | boost::asio::ssl::context::no_tlsv1_1);
-  boost::system::error_code ignored;  // A machine with no CA store still gets explicit CAs.
-  context.set_default_verify_paths(ignored);
   context.set_verify_mode(boost::asio::ssl::verify_peer);
+}
+
+void tls_context_impl::load_system_store() {
+  std::call_once(system_store_, [this] {
+    boost::system::error_code ignored;  // A machine with no CA store still gets explicit CAs.
+    context.set_default_verify_paths(ignored);
+  });
 }
 
 }  // namespace detail

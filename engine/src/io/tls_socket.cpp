@@ -352,6 +352,7 @@ class tls_impl final : public tls_impl_base, public asio_stream<tls_impl<Next>> 
 }  // namespace detail
 
 tls_socket::tls_socket(io_loop& loop, const tls_context& context) : stream(loop) {
+  context.impl()->load_system_store();
   auto impl =
       std::make_shared<detail::tls_impl<detail::tcp::socket&>>(loop.state(), context.impl());
   loop_state()->add(impl);
@@ -360,6 +361,7 @@ tls_socket::tls_socket(io_loop& loop, const tls_context& context) : stream(loop)
 
 tls_socket::tls_socket(std::unique_ptr<stream> inner, const tls_context& context)
     : stream(inner->loop_state()) {
+  context.impl()->load_system_store();
   auto impl = std::make_shared<detail::tls_impl<detail::stream_adapter>>(
       inner->loop_state(), context.impl(), std::move(inner));
   loop_state()->add(impl);

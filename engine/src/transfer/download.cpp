@@ -49,6 +49,9 @@ bool is_stream_target(const std::filesystem::path& p) {
   return S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
 }
 
+// The extended attribute a finished file keeps its validators in.
+constexpr const char* validators_attribute = "user.ferry.validators";
+
 bool is_retryable_status(unsigned status) {
   return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
          status == 504;
@@ -299,6 +302,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return stop(stop_kind::fail, ec);
     }
     // A record for another URL, or one claiming bytes the file does not have, is not trusted.
+    record_on_disk_ = loaded.has_value();
     if (loaded && loaded->url == record_.url && loaded->ranges.end() <= on_disk) {
       record_ = std::move(*loaded);
     } else if (on_disk != 0) {
@@ -318,34 +322,40 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // validator, and the length the file still has.
   bool recall_validators() {
     std::error_code ec;
-    auto get = [&](const char* name) {
-      auto v = files_.get_attribute(options_.output, name, ec);
-      return v.value_or(std::string{});
-    };
-    if (get("user.ferry.url") != record_.url) {
+    const auto stored = files_.get_attribute(options_.output, validators_attribute, ec);
+    if (!stored) {
       return false;
     }
-    record_.etag = get("user.ferry.etag");
-    record_.last_modified = get("user.ferry.last-modified");
-    const std::string length = get("user.ferry.length");
+    // url, ETag, Last-Modified, length: one a line.
+    std::vector<std::string> parts;
+    std::string_view rest = *stored;
+    while (!rest.empty() && parts.size() < 4) {
+      const auto newline = rest.find('\n');
+      parts.emplace_back(rest.substr(0, newline));
+      rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
+    }
     std::error_code size_error;
     const auto size = std::filesystem::file_size(options_.output, size_error);
-    if (size_error || length != std::to_string(size) ||
-        (record_.etag.empty() && record_.last_modified.empty())) {
+    if (parts.size() != 4 || parts[0] != record_.url || size_error ||
+        parts[3] != std::to_string(size) || (parts[1].empty() && parts[2].empty())) {
       return false;
     }
+    record_.etag = parts[1];
+    record_.last_modified = parts[2];
     record_.length = size;
     return true;
   }
 
-  // On the partial file before its rename: the attributes move with it, so a crash right after
-  // the rename still leaves a file that a new run can confirm.
+  // On the partial file before its rename: the attribute moves with it, so a crash right after
+  // the rename still leaves a file that a new run can confirm. One attribute, one system call.
   void remember_validators(const std::filesystem::path& on) {
+    if (record_.etag.empty() && record_.last_modified.empty()) {
+      return;  // nothing to ask the server about later
+    }
     std::error_code ignored;  // a file system without extended attributes only loses the shortcut
-    files_.set_attribute(on, "user.ferry.url", record_.url, ignored);
-    files_.set_attribute(on, "user.ferry.etag", record_.etag, ignored);
-    files_.set_attribute(on, "user.ferry.last-modified", record_.last_modified, ignored);
-    files_.set_attribute(on, "user.ferry.length", std::to_string(record_.length.value_or(0)),
+    files_.set_attribute(on, validators_attribute,
+                         record_.url + "\n" + record_.etag + "\n" + record_.last_modified + "\n" +
+                             std::to_string(record_.length.value_or(0)),
                          ignored);
   }
 
@@ -802,9 +812,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
   }
 
-  // Data first (synced, for power loss), then the record that claims it.
+  // Data first (synced, for power loss), then the record that claims it. With nothing to claim
+  // and no earlier record to take back, there is nothing to write (a small file never needs one).
   void checkpoint(std::error_code& ec) {
-    if (streaming_ || !output_) {
+    if (streaming_ || !output_ || (written_.empty() && !record_on_disk_)) {
       return;
     }
     resume_record claim = record_;
@@ -817,6 +828,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     save_resume_record(files_, record_path(options_.output), claim,
                        options_.durable == durability::power, ec);
+    record_on_disk_ = record_on_disk_ || !ec;
     last_checkpoint_ = clock_.now();
     since_checkpoint_ = 0;
     if (!ec) {
@@ -933,7 +945,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     milestone("after_rename");
     owns_partial_ = false;  // it is the output now
-    files_.remove(record_path(options_.output), ec);
+    if (record_on_disk_) {
+      files_.remove(record_path(options_.output), ec);
+    }
     stop(stop_kind::complete, {});
   }
 
@@ -1111,6 +1125,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   std::list<std::unique_ptr<segment>> segments_;
 
   bool streaming_ = false;
+  bool record_on_disk_ = false;  // a record exists (found, or saved by this download)
   bool confirming_ = false;  // the output exists; only asking whether it is current
   bool owns_partial_ = false;
   bool discard_partial_ = false;

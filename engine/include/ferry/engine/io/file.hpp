@@ -96,7 +96,7 @@ class file_system {
   virtual void remove(const std::filesystem::path& path, std::error_code& ec) = 0;
   void remove(const std::filesystem::path& path);
 
-  /// Sets an extended attribute ("user.ferry.etag", say) on a file: a downloaded file keeps
+  /// Sets an extended attribute ("user.ferry.validators", say) on a file: a downloaded file keeps
   /// the validators it was fetched with, so that fetching it again can ask whether it changed.
   /// Errors: `std::errc::not_supported` on file systems without them (the default here).
   virtual void set_attribute(const std::filesystem::path& path, const std::string& name,
