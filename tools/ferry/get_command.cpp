@@ -253,6 +253,8 @@ int run_get(const get_options& o) {
       j.result = j.transfer->end_download(j.pending, j.ec);
       j.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - j.started).count();
       j.finished = true;
+      j.transfer.reset();  // a long list keeps results, not transfers
+      j.pending = {};
       std::erase(running, &j);
     }
     signal = interrupted();

@@ -22,7 +22,8 @@ class connection::impl final : public http::response_handler,
   impl(std::unique_ptr<stream> transport, connection_options options)
       : transport_(std::move(transport)),
         options_(options),
-        receive_buffer_(options.buffer_size) {}
+        receive_buffer_(new char[options.buffer_size]),
+        receive_capacity_(options.buffer_size) {}
 
   // One request's life. Each state names what it waits for and which state follows.
   enum class state {
@@ -225,11 +226,11 @@ class connection::impl final : public http::response_handler,
   // --- receiving ---------------------------------------------------------------------------
 
   void receive(timeout limit) {
-    if (filled_ == receive_buffer_.size()) {
+    if (filled_ == receive_capacity_) {
       return fail(http::error::header_too_large);  // the buffer holds no complete element
     }
     transport_->begin_receive(
-        buffer(receive_buffer_.data() + filled_, receive_buffer_.size() - filled_),
+        buffer(receive_buffer_.get() + filled_, receive_capacity_ - filled_),
         [self = shared_from_this()](async_result& r) { self->on_receive(r); }, {}, limit);
   }
 
@@ -255,8 +256,8 @@ class connection::impl final : public http::response_handler,
     if (const std::error_code slow = check_low_speed(n)) {
       return fail(slow);
     }
-    const std::size_t used = reader_->put({receive_buffer_.data(), filled_}, ec);
-    std::memmove(receive_buffer_.data(), receive_buffer_.data() + used, filled_ - used);
+    const std::size_t used = reader_->put({receive_buffer_.get(), filled_}, ec);
+    std::memmove(receive_buffer_.get(), receive_buffer_.get() + used, filled_ - used);
     filled_ -= used;
     if (sink_error_) {
       return fail(sink_error_);
@@ -347,7 +348,10 @@ class connection::impl final : public http::response_handler,
 
   std::unique_ptr<stream> transport_;
   connection_options options_;
-  std::vector<char> receive_buffer_;
+  // Not zeroed: its pages are touched only as bytes arrive, so an idle pooled connection costs
+  // address space, not memory.
+  std::unique_ptr<char[]> receive_buffer_;
+  std::size_t receive_capacity_;
   std::size_t filled_ = 0;
   std::vector<char> send_buffer_;  // allocated by the first request with a body
   std::string head_bytes_;

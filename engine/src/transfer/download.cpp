@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <ctime>
 #include <deque>
@@ -122,6 +123,15 @@ bool same_version(const resume_record& r, const http::response_head& head) {
   return strong_etag(head).empty() && last_modified(head).empty();
 }
 
+// A seed for backoff jitter, different for every download (std::random_device costs a system
+// call or two per download; a list of small files would feel it).
+std::uint64_t fresh_seed() {
+  static std::atomic<std::uint64_t> counter{0};
+  const auto now = static_cast<std::uint64_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  return now ^ (++counter * 0x9e3779b97f4a7c15ULL);
+}
+
 // Failures worth another attempt from the bytes on disk.
 bool is_transient(std::error_code ec) {
   return ec == condition::retryable || ec == condition::network || ec == http::condition::protocol ||
@@ -140,7 +150,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
         files_(options_.files != nullptr ? *options_.files : file_system::local()),
         backoff_(loop_, clock_),
-        random_(options_.seed != 0 ? options_.seed : std::random_device{}()) {
+        random_(options_.seed != 0 ? options_.seed : fresh_seed()) {
     if (options_.segments == 0) {
       options_.segments = 1;
     }
