@@ -15,6 +15,7 @@
 
 #include "../io/detail/loop_state.hpp"
 #include "../io/detail/operation.hpp"
+#include "../io/detail/or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/io/io_loop.hpp"
@@ -1169,12 +1170,8 @@ download_result download::end_download(async_result& result, std::error_code& ec
 }
 
 download_result download::end_download(async_result& result) {
-  std::error_code ec;
-  download_result r = end_download(result, ec);
-  if (ec) {
-    throw std::system_error{ec, "end_download"};
-  }
-  return r;
+  return detail::or_throw("end_download",
+                          [&](std::error_code& ec) { return end_download(result, ec); });
 }
 
 download_result download::run(std::error_code& ec) {
@@ -1187,12 +1184,7 @@ download_result download::run(std::error_code& ec) {
 }
 
 download_result download::run() {
-  std::error_code ec;
-  download_result r = run(ec);
-  if (ec) {
-    throw std::system_error{ec, "download"};
-  }
-  return r;
+  return detail::or_throw("download", [&](std::error_code& ec) { return run(ec); });
 }
 
 void download::pause() {

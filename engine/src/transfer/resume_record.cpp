@@ -3,6 +3,8 @@
 #include <charconv>
 #include <vector>
 
+#include "../io/detail/or_throw.hpp"
+
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/transfer/digest.hpp"
@@ -206,21 +208,14 @@ void save_resume_record(file_system& files, const std::filesystem::path& path,
 
 std::optional<resume_record> load_resume_record(file_system& files,
                                                 const std::filesystem::path& path) {
-  std::error_code ec;
-  auto record = load_resume_record(files, path, ec);
-  if (ec) {
-    throw std::system_error{ec, "load_resume_record"};
-  }
-  return record;
+  return detail::or_throw("load_resume_record",
+                          [&](std::error_code& ec) { return load_resume_record(files, path, ec); });
 }
 
 void save_resume_record(file_system& files, const std::filesystem::path& path,
                         const resume_record& record, bool durable) {
-  std::error_code ec;
-  save_resume_record(files, path, record, durable, ec);
-  if (ec) {
-    throw std::system_error{ec, "save_resume_record"};
-  }
+  detail::or_throw("save_resume_record",
+                   [&](std::error_code& ec) { save_resume_record(files, path, record, durable, ec); });
 }
 
 }  // namespace ferry::engine

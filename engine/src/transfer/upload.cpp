@@ -9,6 +9,7 @@
 
 #include "../io/detail/loop_state.hpp"
 #include "../io/detail/operation.hpp"
+#include "../io/detail/or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/io/io_loop.hpp"
@@ -287,12 +288,7 @@ upload_result upload::end_upload(async_result& result, std::error_code& ec) {
 }
 
 upload_result upload::end_upload(async_result& result) {
-  std::error_code ec;
-  upload_result r = end_upload(result, ec);
-  if (ec) {
-    throw std::system_error{ec, "end_upload"};
-  }
-  return r;
+  return detail::or_throw("end_upload", [&](std::error_code& ec) { return end_upload(result, ec); });
 }
 
 upload_result upload::run(std::error_code& ec) {
@@ -305,12 +301,7 @@ upload_result upload::run(std::error_code& ec) {
 }
 
 upload_result upload::run() {
-  std::error_code ec;
-  upload_result r = run(ec);
-  if (ec) {
-    throw std::system_error{ec, "upload"};
-  }
-  return r;
+  return detail::or_throw("upload", [&](std::error_code& ec) { return run(ec); });
 }
 
 void upload::cancel() {
