@@ -703,7 +703,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   void on_exchange_done(segment& seg, async_result& r) {
     std::lock_guard lock{mutex_};
     std::error_code ec;
-    const exchange_result x = client_.end_exchange(r, ec);
+    (void)client_.end_exchange(r, ec);  // the head was seen (and judged) by the segment's sink
     if (seg.done || seg.satisfied) {
       ec = {};
     }
@@ -720,7 +720,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       ec = http::error::partial_message;  // cannot happen with a well-framed 206; be sure
     }
     std::erase_if(segments_, [&](const auto& s) { return s.get() == &seg; });
-    (void)x;
     if (dropped || state_ != download_state::running) {
       return settle();
     }
@@ -744,9 +743,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return stop(stop_kind::fail, ec);
     }
     if (!backing_off_) {
-      if (confirming_) {
-        return launch_confirm();
-      }
       launch_gaps();
     }
   }
@@ -948,14 +944,20 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     remember_validators(partial_path(options_.output));
     milestone("before_rename");
     files_.atomic_replace(partial_path(options_.output), options_.output, ec);
-    if (!ec && options_.durable == durability::power) {
-      files_.sync_directory(options_.output.parent_path(), ec);
-    }
     if (ec) {
       return stop(stop_kind::fail, ec);
     }
-    milestone("after_rename");
+    // From here the output is in place, complete and verified: nothing after this may report
+    // a failure (which promises an untouched output path). A directory sync that fails leaves
+    // only the rename's durability in doubt, and is tried once more.
     owns_partial_ = false;  // it is the output now
+    if (options_.durable == durability::power) {
+      files_.sync_directory(options_.output.parent_path(), ec);
+      if (ec) {
+        files_.sync_directory(options_.output.parent_path(), ec);
+      }
+    }
+    milestone("after_rename");
     if (record_on_disk_) {
       files_.remove(record_path(options_.output), ec);
     }
