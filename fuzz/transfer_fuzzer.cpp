@@ -288,7 +288,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   engine::client_options co;
   co.connection.buffer_size = 8 * 1024;
   co.open_stream = [&](const http::url&) -> std::unique_ptr<engine::stream> {
-    if (peer.requests() > 60) {
+    if (peer.requests() > 40) {
       return nullptr;  // a bound on every input: the peer stops answering
     }
     return std::make_unique<ferry::fuzz::memory_peer>(
@@ -303,8 +303,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.min_segment_size = 4096;
     o.durable = engine::durability::process;
     o.time_source = &time;
-    o.retry.attempts = 4;
-    o.retry.max_restarts = 3;
+    o.retry.attempts = 3;
+    o.retry.max_restarts = 2;
     o.seed = 1;
     std::error_code ec;
     {
