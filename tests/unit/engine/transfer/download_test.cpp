@@ -96,6 +96,17 @@ class DownloadTest : public test::loop_fixture {
     return d.run(ec);
   }
 
+  // A download through a plain client with every event recorded in `log`.
+  download_result run_logged(const scripted_server& s, event_log& log, std::error_code& ec,
+                             download_options o) {
+    client c{loop, tls};
+    o.on_event = log.listener();
+    return run(c, s, std::move(o), ec);
+  }
+  download_result run_logged(const scripted_server& s, event_log& log, std::error_code& ec) {
+    return run_logged(s, log, ec, options());
+  }
+
   [[nodiscard]] bool leftovers() const {
     return std::filesystem::exists(partial_path(output)) ||
            std::filesystem::exists(record_path(output));
@@ -201,12 +212,9 @@ TEST_F(DownloadTest, ServerThatIgnoresRangeRestartsCleanlyFromZero) {
     }
     return f;
   })};
-  client c{loop, tls};
   event_log log;
-  download_options o = options();
-  o.on_event = log.listener();
   std::error_code ec;
-  const download_result r = run(c, server, o, ec);
+  const download_result r = run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(r.restarts, 1U);
@@ -227,12 +235,9 @@ TEST_F(DownloadTest, ChangedETagRestartsWithTheReasonAndNeverSplices) {
                                               }
                                               return f;
                                             })};
-  client c{loop, tls};
   event_log log;
-  download_options o = options();
-  o.on_event = log.listener();
   std::error_code ec;
-  (void)run(c, server, o, ec);
+  (void)run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), v1);
   const auto restarts = log.of(download_event_kind::restarted);
@@ -315,12 +320,9 @@ TEST_F(DownloadTest, RangeNotSatisfiableWithAnotherLengthRestarts) {
   record.etag = "\"e\"";
   record.ranges.add(0, old_body.size());
   save_resume_record(file_system::local(), record_path(output), record, false);
-  client c{loop, tls};
   event_log log;
-  download_options o = options();
-  o.on_event = log.listener();
   std::error_code ec;
-  const download_result r = run(c, server, o, ec);
+  const download_result r = run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(r.restarts, 1U);
@@ -339,12 +341,9 @@ TEST_F(DownloadTest, ContentRangeThatDoesNotMatchTheRequestIsRetried) {
     }
     return f;
   })};
-  client c{loop, tls};
   event_log log;
-  download_options o = options();
-  o.on_event = log.listener();
   std::error_code ec;
-  const download_result r = run(c, server, o, ec);
+  const download_result r = run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   const auto retries = log.of(download_event_kind::retry);
