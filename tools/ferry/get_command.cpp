@@ -276,11 +276,14 @@ int run_get(const get_options& o) {
       }
       fmt::print(stderr, "ferry: {}: {}\n", j.url, detail);
       code = code == 0 ? exit_code_for(j.ec) : code;
+    } else if (setup.progress() != progress_mode::json && !o.common.silent &&
+               j.result.already_complete) {
+      fmt::print(stderr, "ferry: {} -> {}: {} bytes, already complete (the server's validators match)\n",
+                 j.url, j.output.string(), j.result.length);
     } else if (setup.progress() != progress_mode::json && !o.common.silent) {
-      std::string how = j.result.already_complete ? "already complete"
-                        : j.result.resumed > 0
-                            ? fmt::format("resumed at {} bytes", j.result.resumed)
-                            : std::string{"fresh"};
+      const std::string how = j.result.resumed > 0
+                                  ? fmt::format("resumed at {} bytes", j.result.resumed)
+                                  : std::string{"fresh"};
       fmt::print(stderr, "ferry: {} -> {}: {} bytes in {:.2f} s ({}), {}{}\n", j.url,
                  j.output.string(), j.result.length, j.seconds,
                  human_rate(static_cast<double>(j.result.received), j.seconds), how,
