@@ -90,6 +90,14 @@ class DownloadTest : public test::loop_fixture {
     return o;
   }
 
+  // Four segments of at least 256 KiB: small files that still split.
+  download_options segmented() {
+    download_options o = options();
+    o.segments = 4;
+    o.min_segment_size = 256 * 1024;
+    return o;
+  }
+
   download_result run(client& c, const scripted_server& s, download_options o,
                       std::error_code& ec) {
     download d{c, url_of(s), std::move(o)};
@@ -627,9 +635,7 @@ TEST_F(DownloadTest, SegmentsFetchDisjointRangesIntoOneFile) {
   scripted_server server{resource_responder({{body, "\"seg\"", ""}},
                                             [](std::size_t) { return resource_fault{}; })};
   client c{loop, tls};
-  download_options o = options();
-  o.segments = 4;
-  o.min_segment_size = 256 * 1024;
+  download_options o = segmented();
   std::error_code ec;
   const download_result r = run(c, server, o, ec);
   ASSERT_FALSE(ec) << ec.message();
@@ -651,9 +657,7 @@ TEST_F(DownloadTest, FailedSegmentResumesAloneAndOthersAreNotRefetched) {
     return f;
   })};
   client c{loop, tls};
-  download_options o = options();
-  o.segments = 4;
-  o.min_segment_size = 256 * 1024;
+  download_options o = segmented();
   std::error_code ec;
   const download_result r = run(c, server, o, ec);
   ASSERT_FALSE(ec) << ec.message();
@@ -671,9 +675,7 @@ TEST_F(DownloadTest, ServerWithoutRangesFallsBackToOneConnection) {
     return f;
   })};
   client c{loop, tls};
-  download_options o = options();
-  o.segments = 4;
-  o.min_segment_size = 256 * 1024;
+  download_options o = segmented();
   std::error_code ec;
   const download_result r = run(c, server, o, ec);
   ASSERT_FALSE(ec) << ec.message();
