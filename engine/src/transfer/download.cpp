@@ -694,8 +694,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       seg.done = true;  // the rest of this response belongs to another segment
       ec = error::operation_aborted;
     }
-    maybe_checkpoint(ec);
-    maybe_progress();
+    const auto now = clock_.now();  // one reading a piece serves both
+    maybe_checkpoint(now, ec);
+    maybe_progress(now);
   }
 
   // ---- an exchange ends -----------------------------------------------------------------------
@@ -805,11 +806,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // ---- checkpoints and progress --------------------------------------------------------------
 
-  void maybe_checkpoint(std::error_code& ec) {
+  void maybe_checkpoint(clock::time_point now, std::error_code& ec) {
     if (streaming_ || ec) {
       return;
     }
-    const auto now = clock_.now();
     if (since_checkpoint_ >= options_.checkpoint_bytes ||
         now - last_checkpoint_ >= options_.checkpoint_interval) {
       checkpoint(ec);
@@ -843,8 +843,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
   }
 
-  void maybe_progress() {
-    const auto now = clock_.now();
+  void maybe_progress(clock::time_point now) {
     if (now - last_progress_ < options_.progress_interval) {
       return;
     }
