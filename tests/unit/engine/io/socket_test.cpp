@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -476,21 +478,37 @@ TEST_F(SocketTest, OperationsOnOneSocketAreSerializedAcrossLoopThreads) {
     std::this_thread::yield();
   };
   auto leave = [&] { inside.fetch_sub(1); };
-  std::function<void()> round = [&] {
+  // A round ends when both its callbacks have run: the echo can come back (and its callback
+  // run) before the send's own callback, and a send begun then would find the first pending.
+  std::atomic<int> pending{0};
+  std::atomic<bool> closed{false};
+  std::once_flag finished;
+  std::function<void()> round;
+  auto one_done = [&] {
+    if (pending.fetch_sub(1) != 1) {
+      return;
+    }
+    if (closed.load() || ++rounds == total_rounds) {
+      std::call_once(finished, [&] { done.set_value(); });
+      return;
+    }
+    round();
+  };
+  round = [&] {
+    pending.store(2);
     s.begin_send(buffer(out, sizeof out), [&](async_result& r) {
       enter();
       s.end_send(r);
       leave();
+      one_done();
     });
     s.begin_receive(buffer(in, sizeof in), [&](async_result& r) {
       enter();
-      const std::size_t n = s.end_receive(r);
-      leave();
-      if (n == 0 || ++rounds == total_rounds) {
-        done.set_value();
-        return;
+      if (s.end_receive(r) == 0) {
+        closed = true;
       }
-      round();
+      leave();
+      one_done();
     });
   };
   busy.post(round);
