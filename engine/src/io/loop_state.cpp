@@ -47,23 +47,46 @@ void loop_state::set_exception_handler(std::function<void(std::exception_ptr)> h
   exception_handler_ = std::move(handler);
 }
 
-void loop_state::add(const std::shared_ptr<abortable>& object) {
+abortable::~abortable() {
+  if (registry_) {
+    registry_->remove(this);
+  }
+}
+
+void loop_state::add(const std::shared_ptr<loop_state>& loop,
+                     const std::shared_ptr<abortable>& object) {
+  std::lock_guard lock{loop->mutex_};
+  object->registry_ = loop;
+  loop->objects_.push_back({object.get(), object});
+}
+
+void loop_state::remove(const abortable* object) noexcept {
   std::lock_guard lock{mutex_};
-  std::erase_if(objects_, [](const std::weak_ptr<abortable>& o) { return o.expired(); });
-  objects_.push_back(object);
+  // From the back: the objects that die first are most often the newest.
+  for (auto at = objects_.rbegin(); at != objects_.rend(); ++at) {
+    if (at->raw == object) {
+      *at = std::move(objects_.back());
+      objects_.pop_back();
+      return;
+    }
+  }
 }
 
 void loop_state::abort_all() noexcept {
   shutting_down_.store(true, std::memory_order_release);
-  std::vector<std::weak_ptr<abortable>> objects;
+  std::vector<std::shared_ptr<abortable>> alive;
   {
     std::lock_guard lock{mutex_};
-    objects.swap(objects_);
-  }
-  for (auto& weak : objects) {
-    if (auto object = weak.lock()) {
-      object->abort();
+    alive.reserve(objects_.size());
+    for (const registered& r : objects_) {
+      if (auto object = r.owner.lock()) {
+        alive.push_back(std::move(object));
+      }
     }
+  }
+  // Aborted outside the lock; an object released here leaves the registry on its own.
+  for (auto& object : alive) {
+    object->abort();
   }
 }
 

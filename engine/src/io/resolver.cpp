@@ -51,7 +51,7 @@ class resolver_impl final : public asio_stream<resolver_impl>, public abortable 
 
 resolver::resolver(io_loop& loop) : impl_(std::make_shared<detail::resolver_impl>(loop.state())) {
   impl_->set_owner(impl_.get());
-  loop.state()->add(impl_);
+  detail::loop_state::add(loop.state(), impl_);
 }
 
 resolver::~resolver() {

@@ -178,7 +178,7 @@ void tcp_impl::close_now() noexcept {
 socket::socket(io_loop& loop)
     : stream(loop), impl_(std::make_shared<detail::tcp_impl>(loop.state())) {
   impl_->set_owner(impl_.get());
-  loop_state()->add(impl_);
+  detail::loop_state::add(loop_state(), impl_);
 }
 
 socket::~socket() {

@@ -112,7 +112,7 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
 timer::timer(io_loop& loop, clock& time_source)
     : impl_(std::make_shared<detail::timer_impl>(loop.state(), time_source)) {
   impl_->set_owner(impl_.get());
-  loop.state()->add(impl_);
+  detail::loop_state::add(loop.state(), impl_);
 }
 
 timer::~timer() {

@@ -355,7 +355,7 @@ tls_socket::tls_socket(io_loop& loop, const tls_context& context) : stream(loop)
   context.impl()->load_system_store();
   auto impl =
       std::make_shared<detail::tls_impl<detail::tcp::socket&>>(loop.state(), context.impl());
-  loop_state()->add(impl);
+  detail::loop_state::add(loop_state(), impl);
   impl_ = std::move(impl);
 }
 
@@ -364,7 +364,7 @@ tls_socket::tls_socket(std::unique_ptr<stream> inner, const tls_context& context
   context.impl()->load_system_store();
   auto impl = std::make_shared<detail::tls_impl<detail::stream_adapter>>(
       inner->loop_state(), context.impl(), std::move(inner));
-  loop_state()->add(impl);
+  detail::loop_state::add(loop_state(), impl);
   impl_ = std::move(impl);
 }
 

@@ -6,17 +6,28 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "operation.hpp"
 
 namespace ferry::engine::detail {
 
+class loop_state;
+
 /// Something a loop must stop at shutdown (an open socket): abort() cancels its pending
-/// operations, which then complete with operation_aborted.
+/// operations, which then complete with operation_aborted. Registered with loop_state::add; it
+/// leaves the registry when it is destroyed, so a dead object's memory goes with it.
 class abortable {
  public:
-  virtual ~abortable() = default;
+  abortable() = default;
+  abortable(const abortable&) = delete;
+  abortable& operator=(const abortable&) = delete;
+  virtual ~abortable();
   virtual void abort() noexcept = 0;
+
+ private:
+  friend class loop_state;
+  std::shared_ptr<loop_state> registry_;  // kept alive until this object has left it
 };
 
 /// The shared state of one io_loop. Streams and operations keep it alive.
@@ -46,7 +57,8 @@ class loop_state {
     return exceptions_.load(std::memory_order_relaxed);
   }
 
-  void add(const std::shared_ptr<abortable>& object);
+  /// Registers `object` with `loop` until the object is destroyed.
+  static void add(const std::shared_ptr<loop_state>& loop, const std::shared_ptr<abortable>& object);
   /// Marks the loop as shutting down and aborts every registered object that is still alive.
   void abort_all() noexcept;
 
@@ -54,11 +66,17 @@ class loop_state {
   std::atomic<bool> shutting_down_{false};
 
  private:
+  friend class abortable;
   std::shared_ptr<operation_pool> pool_;
   std::atomic<std::size_t> exceptions_{0};
   std::mutex mutex_;
   std::function<void(std::exception_ptr)> exception_handler_;
-  std::vector<std::weak_ptr<abortable>> objects_;
+  struct registered {
+    abortable* raw;                  // to find the entry when the object leaves
+    std::weak_ptr<abortable> owner;  // to keep it alive while abort_all() aborts it
+  };
+  void remove(const abortable* object) noexcept;
+  std::vector<registered> objects_;
 };
 
 }  // namespace ferry::engine::detail
