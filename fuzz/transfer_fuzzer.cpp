@@ -20,13 +20,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ferry/engine/io/clock.hpp"
 #include "ferry/engine/io/io_loop.hpp"
+#include "ferry/engine/io/timer.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/download.hpp"
@@ -62,6 +63,12 @@ std::string version_bytes(std::size_t length, unsigned v) {
   return all.at(v).substr(0, length);
 }
 
+// FERRY_FUZZ_TRACE=1 prints each request and answer: to read a failing input's story.
+bool tracing() {
+  static const bool on = std::getenv("FERRY_FUZZ_TRACE") != nullptr;
+  return on;
+}
+
 std::optional<std::string> field(const std::string& request, const std::string& name) {
   const std::string key = "\r\n" + name + ": ";
   const auto at = request.find(key);
@@ -81,7 +88,7 @@ class scripted_peer {
   ferry::fuzz::peer_answer answer(const std::string& request) {
     ++requests_;
     ferry::fuzz::peer_answer a = decide(request);
-    if (std::getenv("FERRY_FUZZ_TRACE") != nullptr) {  // to read a failing input's story
+    if (tracing()) {  // to read a failing input's story
       std::fprintf(stderr, "--- request %zu:\n%s--- answer (cut %zu, piece %zu, keep-alive %d):\n%s\n",
                    requests_, request.c_str(), a.cut, a.piece, a.keep_alive ? 1 : 0,
                    a.bytes.substr(0, a.bytes.find("\r\n\r\n") + 4).c_str());
@@ -181,41 +188,43 @@ class scripted_peer {
       end = std::min(end, length);
       first = claimed_first;
     }
-    const std::string body = ver.body.substr(first, end - first);
-    std::string head = partial ? "HTTP/1.1 206 Partial Content\r\n" : "HTTP/1.1 200 OK\r\n";
-    head += validators;
+    const std::string_view body = std::string_view{ver.body}.substr(first, end - first);
+    std::string& out = a.bytes;  // built in place: head, then framed body, with one allocation
+    out.reserve(256 + body.size() + body.size() / 64 * 8);
+    out += partial ? "HTTP/1.1 206 Partial Content\r\n" : "HTTP/1.1 200 OK\r\n";
+    out += validators;
     if (partial) {
-      head += "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(end - 1) + "/" +
-              std::to_string(length) + "\r\n";
+      out += "Content-Range: bytes " + std::to_string(first) + "-" + std::to_string(end - 1) + "/" +
+             std::to_string(length) + "\r\n";
     }
     const bool chunked = mode == 7;
     const bool close_delimited = mode == 8 && partial;
-    std::string framed;
     if (chunked) {
-      head += "Transfer-Encoding: chunked\r\n";
+      out += "Transfer-Encoding: chunked\r\n\r\n";
       std::size_t at = 0;
       while (at < body.size()) {
         const std::size_t n = std::min<std::size_t>(
             body.size() - at, scripted ? input_.ConsumeIntegralInRange<std::size_t>(1, 4000) : 4096);
         char size_line[24];
-        std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
-        framed += size_line;
-        framed.append(body, at, n);
-        framed += "\r\n";
+        const int line_length = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
+        out.append(size_line, static_cast<std::size_t>(line_length));
+        out += body.substr(at, n);
+        out += "\r\n";
         at += n;
       }
-      framed += "0\r\n\r\n";
+      out += "0\r\n\r\n";
     } else if (close_delimited) {
       a.keep_alive = false;
-      framed = body;
+      out += "\r\n";
+      out += body;
     } else {
-      head += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+      out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
       if (mode == 12) {
-        head += "Transfer-Encoding: chunked\r\n";  // conflicting framing
+        out += "Transfer-Encoding: chunked\r\n";  // conflicting framing
       }
-      framed = body;
+      out += "\r\n";
+      out += body;
     }
-    a.bytes = head + "\r\n" + framed;
     if (mode == 11 && scripted) {
       a.bytes += input_.ConsumeRandomLengthString(40);  // stray bytes after the message
     }
@@ -234,8 +243,15 @@ class scripted_peer {
 };
 
 std::string read_file(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  std::string out;
+  if (std::FILE* f = std::fopen(p.c_str(), "rb")) {
+    char block[16384];
+    for (std::size_t n; (n = std::fread(block, 1, sizeof block, f)) > 0;) {
+      out.append(block, n);
+    }
+    std::fclose(f);
+  }
+  return out;
 }
 
 // The output's folder, on tmpfs when there is one; removed when the process exits normally.
@@ -284,6 +300,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   static engine::io_loop loop;     // drained by every input: nothing carries over
   static engine::tls_context tls;  // loading the CA store costs milliseconds: once
+  static const bool warm = [] {
+    // Asio makes its strand mutexes lazily, one per slot, and keeps them: make them all now, or
+    // the first few hundred inputs each leave one behind and libFuzzer re-runs them for leaks.
+    for (int i = 0; i < 4000; ++i) {
+      engine::timer t{loop};
+    }
+    loop.run();
+    return true;
+  }();
+  (void)warm;
   engine::manual_clock time;
   engine::client_options co;
   co.connection.buffer_size = 8 * 1024;
@@ -331,7 +357,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The download object's end posts its last step: drain it here, so that nothing this input
     // allocated outlives it (libFuzzer would otherwise suspect a leak, and scan for one).
     loop.run();
-    if (std::getenv("FERRY_FUZZ_TRACE") != nullptr) {
+    if (tracing()) {
       std::fprintf(stderr, "=== run %d: %s\n", run, ec ? ec.message().c_str() : "success");
     }
     if (!ec) {
