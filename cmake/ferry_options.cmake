@@ -14,7 +14,14 @@ elseif(FERRY_SANITIZE STREQUAL "thread")
   add_link_options(-fsanitize=thread)
 elseif(FERRY_BUILD_FUZZERS)
   # Every library the fuzzers link is instrumented for coverage, and checked by ASan + UBSan.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  # fuzz/coverage_ignorelist.txt names code left without coverage; an edit to it re-runs CMake,
+  # and its hash in a definition rebuilds every object (the compiler reads it, ninja does not).
+  set(ferry_ignorelist ${PROJECT_SOURCE_DIR}/fuzz/coverage_ignorelist.txt)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${ferry_ignorelist})
+  file(SHA1 ${ferry_ignorelist} ferry_ignorelist_hash)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fsanitize-coverage-ignorelist=${ferry_ignorelist})
+  add_compile_definitions(FERRY_COVERAGE_IGNORELIST=${ferry_ignorelist_hash})
   add_link_options(-fsanitize=address,undefined)
 elseif(NOT FERRY_SANITIZE STREQUAL "")
   message(FATAL_ERROR "FERRY_SANITIZE must be empty, address or thread")
