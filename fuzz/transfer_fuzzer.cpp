@@ -20,9 +20,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <string_view>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ferry/engine/io/clock.hpp"
@@ -189,7 +189,7 @@ class scripted_peer {
       first = claimed_first;
     }
     const std::string_view body = std::string_view{ver.body}.substr(first, end - first);
-    std::string& out = a.bytes;  // built in place: head, then framed body, with one allocation
+    std::string& out = a.bytes;  // built in place: head, then the framed body, copied once
     out.reserve(256 + body.size() + body.size() / 64 * 8);
     out += partial ? "HTTP/1.1 206 Partial Content\r\n" : "HTTP/1.1 200 OK\r\n";
     out += validators;
@@ -226,10 +226,10 @@ class scripted_peer {
       out += body;
     }
     if (mode == 11 && scripted) {
-      a.bytes += input_.ConsumeRandomLengthString(40);  // stray bytes after the message
+      out += input_.ConsumeRandomLengthString(40);  // stray bytes after the message
     }
     if ((mode == 5 || mode == 6) && scripted) {
-      a.cut = input_.ConsumeIntegralInRange<std::size_t>(0, a.bytes.size());
+      a.cut = input_.ConsumeIntegralInRange<std::size_t>(0, out.size());
       a.reset = mode == 6;
       a.keep_alive = false;
     }
