@@ -15,6 +15,8 @@ class error_category_impl final : public std::error_category {
         return "need more input";
       case error::bad_status_line:
         return "malformed status line";
+      case error::unsupported_version:
+        return "unsupported HTTP version in the status line";
       case error::bad_header:
         return "malformed header";
       case error::header_too_large:
@@ -33,6 +35,10 @@ class error_category_impl final : public std::error_category {
         return "malformed chunk";
       case error::partial_message:
         return "connection closed before the message ended";
+      case error::empty_reply:
+        return "empty reply: the connection closed before a response";
+      case error::no_final_response:
+        return "the connection closed after an interim (1xx) response";
       case error::invalid_field:
         return "field contains CR, LF or NUL";
       case error::invalid_url:

@@ -1,8 +1,78 @@
 #include "ferry/http/redirect.hpp"
 
+#include <algorithm>
+
 #include "ferry/http/error.hpp"
 
 namespace ferry::http {
+namespace {
+
+bool is_scheme_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '+' || c == '-' || c == '.';
+}
+
+// Where the authority of a URI reference ends (0 when it has none): after "scheme://host" or
+// "//host", at the first '/', '?' or '#'.
+std::size_t authority_end(std::string_view ref) noexcept {
+  std::size_t at = 0;
+  const auto colon = ref.find(':');
+  if (colon != std::string_view::npos && colon > 0 &&
+      std::all_of(ref.begin(), ref.begin() + static_cast<std::ptrdiff_t>(colon), is_scheme_char)) {
+    at = colon + 1;
+  }
+  if (ref.substr(at, 2) != "//") {
+    return at;
+  }
+  const auto end = ref.find_first_of("/?#", at + 2);
+  return end == std::string_view::npos ? ref.size() : end;
+}
+
+// The WHATWG path, query and fragment percent-encode sets, less what RFC 3986 allows raw.
+bool needs_encoding(unsigned char c) noexcept {
+  switch (c) {
+    case ' ':
+    case '"':
+    case '<':
+    case '>':
+    case '`':
+    case '{':
+    case '}':
+    case '|':
+    case '^':
+      return true;
+    default:
+      return c >= 0x80;
+  }
+}
+
+}  // namespace
+
+std::string encode_location(std::string_view location) {
+  while (!location.empty() && location.front() == ' ') {
+    location.remove_prefix(1);
+  }
+  while (!location.empty() && location.back() == ' ') {
+    location.remove_suffix(1);
+  }
+  static constexpr char hex[] = "0123456789ABCDEF";
+  const std::size_t from = authority_end(location);
+  std::string out{location.substr(0, from)};
+  out.reserve(location.size());
+  bool in_fragment = false;
+  for (const char ch : location.substr(from)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (needs_encoding(c) || (c == '#' && in_fragment)) {
+      out += '%';
+      out += hex[c >> 4U];
+      out += hex[c & 0xFU];
+      continue;
+    }
+    in_fragment = in_fragment || c == '#';
+    out += ch;
+  }
+  return out;
+}
 
 bool is_redirect(unsigned status) noexcept {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
@@ -20,11 +90,12 @@ std::optional<request> follow_redirect(const request& sent, unsigned status,
     ec = error::too_many_redirects;
     return std::nullopt;
   }
-  if (!location || location->empty()) {
+  const std::string encoded = location ? encode_location(*location) : std::string{};
+  if (encoded.empty()) {
     ec = error::missing_location;
     return std::nullopt;
   }
-  url target = sent.url.resolve(*location, ec);
+  url target = sent.url.resolve(encoded, ec);
   if (ec) {
     return std::nullopt;
   }

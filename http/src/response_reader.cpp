@@ -43,6 +43,51 @@ std::vector<std::string_view> transfer_codings(const response_head& head) {
   return codings;
 }
 
+// The status line is judged here before Beast sees it (RFC 9112 §4):
+//
+//   status-line = HTTP-version SP status-code SP [ reason-phrase ]
+//
+// Beast requires the SP after the code; curl and every browser accept a line that ends right
+// after it ("HTTP/1.1 200"), so such a line is completed before Beast parses the head. A
+// version other than 1.0 and 1.1 is refused by name, and bytes that cannot begin a status
+// line are refused as soon as they arrive (not when a whole head of garbage has come).
+enum class status_line_verdict {
+  need_more,    // no CRLF yet, and what came can still begin a status line
+  ok,           // Beast parses the rest
+  reasonless,   // "HTTP/1.x NNN" CRLF: completed with a SP, then parsed
+  garbage,      // cannot be a status line
+  bad_version,  // HTTP/ and a version ferry does not speak
+};
+
+bool is_digit(char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+
+status_line_verdict judge_status_line(std::string_view bytes) {
+  static constexpr std::string_view prefix = "HTTP/";
+  const std::size_t n = std::min(bytes.size(), prefix.size());
+  if (bytes.substr(0, n) != prefix.substr(0, n)) {
+    return status_line_verdict::garbage;
+  }
+  const auto lf = bytes.find('\n');
+  if (lf == std::string_view::npos) {
+    return status_line_verdict::need_more;
+  }
+  if (lf == 0 || bytes[lf - 1] != '\r') {
+    return status_line_verdict::garbage;  // a bare LF ends no line of HTTP/1.1 (as Beast says)
+  }
+  const auto eol = lf - 1;
+  const std::string_view line = bytes.substr(0, eol);
+  const std::string_view version = line.substr(prefix.size(), 3);
+  if (version != "1.1" && version != "1.0") {
+    return version.empty() || !is_digit(version.front()) ? status_line_verdict::garbage
+                                                         : status_line_verdict::bad_version;
+  }
+  const bool code_only = line.size() == 12 && line[8] == ' ' && is_digit(line[9]) &&
+                         is_digit(line[10]) && is_digit(line[11]);
+  return code_only ? status_line_verdict::reasonless : status_line_verdict::ok;
+}
+
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -93,6 +138,15 @@ class response_reader::impl {
         ec = error::need_more;
         return consumed;
       }
+      message_started_ = true;
+      if (!status_line_checked_) {
+        const std::size_t used = put_status_line(bytes.substr(consumed), ec);
+        if (ec == error::need_more) {
+          return consumed;
+        }
+        consumed += used;
+        continue;
+      }
       beast_error bec;
       consumed += parser_->put(
           boost::asio::const_buffer{bytes.data() + consumed, bytes.size() - consumed}, bec);
@@ -115,8 +169,14 @@ class response_reader::impl {
       ec = failure_;
       return;
     }
+    if (!message_started_) {
+      // Closed before a byte of this response: nothing at all, or only interim responses.
+      failure_ = informational_count_ > 0 ? error::no_final_response : error::empty_reply;
+      ec = failure_;
+      return;
+    }
     if (!parser_->got_some()) {
-      failure_ = error::partial_message;  // closed before a byte (Beast requires one)
+      failure_ = error::partial_message;  // inside the status line (Beast requires a byte)
       ec = failure_;
       return;
     }
@@ -187,6 +247,63 @@ class response_reader::impl {
     head_ = {};
     trailers_.clear();
     informational_ = false;
+    status_line_checked_ = false;
+    message_started_ = false;
+  }
+
+  // Judges the status line at the front of `bytes` (see judge_status_line) and, once it is
+  // known good, lets Beast parse: returns the bytes consumed, or sets `need_more` (consuming
+  // nothing, as Beast does until a head is complete) or records the failure.
+  std::size_t put_status_line(std::string_view bytes, std::error_code& ec) {
+    ec = {};
+    switch (judge_status_line(bytes)) {
+      case status_line_verdict::garbage:
+        failure_ = error::bad_status_line;
+        return 0;
+      case status_line_verdict::bad_version:
+        failure_ = error::unsupported_version;
+        return 0;
+      case status_line_verdict::need_more:
+        if (bytes.size() > options_.header_limit) {
+          failure_ = error::header_too_large;
+          return 0;
+        }
+        ec = error::need_more;
+        return 0;
+      case status_line_verdict::ok:
+        status_line_checked_ = true;
+        return 0;
+      case status_line_verdict::reasonless:
+        break;
+    }
+    // Beast parses a head only when it is complete, so the completed copy holds all of it.
+    const auto end = bytes.find("\r\n\r\n");
+    if (end == std::string_view::npos) {
+      if (bytes.size() > options_.header_limit) {
+        failure_ = error::header_too_large;
+        return 0;
+      }
+      ec = error::need_more;
+      return 0;
+    }
+    constexpr std::size_t code_end = 12;  // "HTTP/1.1 200"
+    std::string completed;
+    completed.reserve(end + 5);
+    completed.append(bytes.substr(0, code_end));
+    completed += ' ';
+    completed.append(bytes.substr(code_end, end + 4 - code_end));
+    status_line_checked_ = true;
+    beast_error bec;
+    const std::size_t used =
+        parser_->put(boost::asio::const_buffer{completed.data(), completed.size()}, bec);
+    if (bec && bec != bhttp::error::need_more) {  // need_more: the body follows in `bytes`
+      fail(bec);
+      return 0;
+    }
+    if (parser_->is_done() && informational_) {
+      start_message();
+    }
+    return used > code_end ? used - 1 : used;  // the SP that was added is not the caller's
   }
 
   void on_header(const parser& p, beast_error& ec) {
@@ -270,6 +387,8 @@ class response_reader::impl {
   std::error_code failure_;
   unsigned informational_count_ = 0;
   bool informational_ = false;
+  bool status_line_checked_ = false;  // this message's status line was judged (and is good)
+  bool message_started_ = false;      // a byte of this message was presented
   bool done_ = false;
   bool server_keep_alive_ = false;
   bool close_delimited_ = false;

@@ -16,6 +16,8 @@
 #include "ferry/engine/transfer/resume_record.hpp"
 #include "nginx_server.hpp"
 #include "resource_responder.hpp"
+#include "scripted_server.hpp"
+#include "test_certificate.hpp"
 #include "test_scale.hpp"
 
 namespace ferry::engine {
@@ -239,6 +241,45 @@ TEST_F(CliTest, ExitCodesFollowTheDocumentedTable) {
   EXPECT_EQ(read_file(out), body);
   // A path under a regular file cannot be created: local I/O.
   EXPECT_EQ(ferry({"get", url("small.bin"), "-o", (out / "under-a-file").string()}), 8) << err();
+}
+
+TEST_F(CliTest, ExitCodesForTlsAndMalformedResponses) {
+  // An untrusted certificate is TLS (4), whatever else it is.
+  test::nginx_server secure{"", &test::test_pki::get().untrusted_server};
+  secure.put_file("small.bin", "hello");
+  const fs::path out = work / "tls.bin";
+  EXPECT_EQ(ferry({"get", secure.base_url() + "/small.bin", "-o", out.string()}), 4) << err();
+  EXPECT_FALSE(fs::exists(out));
+
+  // Broken framing is a protocol error (6), reported after two more attempts with the
+  // violation's stable code in every event.
+  test::scripted_server broken{[](std::string_view, std::size_t i)
+                                   -> std::optional<test::scripted_answer> {
+    if (i >= 10) {
+      return std::nullopt;
+    }
+    return test::scripted_server::raw(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFF\r\n");
+  }};
+  const std::string broken_url =
+      "http://127.0.0.1:" + std::to_string(broken.port()) + "/file.bin";
+  EXPECT_EQ(ferry({"get", broken_url, "-o", out.string(), "--progress", "json"}), 6) << err();
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_EQ(broken.requests().size(), 3U);
+  const std::string events = err();
+  std::size_t retries = 0;
+  std::istringstream lines{events};
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("\"event\":\"retry\"") != std::string::npos) {
+      ++retries;
+      EXPECT_NE(line.find("\"code\":\"bad_chunk\""), std::string::npos) << line;
+    }
+    if (line.find("\"event\":\"failed\"") != std::string::npos) {
+      EXPECT_NE(line.find("\"code\":\"bad_chunk\""), std::string::npos) << line;
+      EXPECT_NE(line.find("\"reason\":\"malformed chunk\""), std::string::npos) << line;
+    }
+  }
+  EXPECT_EQ(retries, 2U) << events;
 }
 
 TEST_F(CliTest, ListOfUrlsInParallelWithRemoteNames) {

@@ -1,52 +1,43 @@
 #include "exit_code.hpp"
 
+#include <utility>
+
 #include "ferry/engine/error.hpp"
-#include "ferry/http/error.hpp"
 
 namespace ferry::cli {
 
 namespace {
 
-bool is_tls(std::error_code ec) {
-  using engine::error;
-  return ec == error::tls_untrusted_certificate || ec == error::tls_expired_certificate ||
-         ec == error::tls_host_name_mismatch || ec == error::tls_handshake_failed ||
-         ec == error::tls_truncated || ec == error::tls_protocol_error;
-}
+using engine::condition;
+
+// The exit code of the first group an error belongs to, most specific first: a locked file is
+// also local I/O, a certificate failure also verification, a truncated TLS stream also network.
+// An error in none of them is the network's, after every retry.
+constexpr std::pair<condition, int> exit_codes[] = {
+    {condition::conflict, 9},          //
+    {condition::tls, 4},               //
+    {condition::http_status, 5},       //
+    {condition::verification, 7},      //
+    {condition::protocol, 6},          // malformed responses and refused redirects
+    {condition::resource_changed, 6},  // the resource kept changing
+    {condition::local_io, 8},          //
+    {condition::usage, 2},             //
+};
+
+constexpr int network_failure = 3;
 
 }  // namespace
 
 int exit_code_for(std::error_code ec) {
-  using engine::condition;
   if (!ec) {
     return 0;
   }
-  // Most specific first: a TLS certificate failure is also "verification", a locked file also
-  // "local I/O", a truncated TLS stream also "network".
-  if (ec == condition::conflict) {
-    return 9;
+  for (const auto& [group, code] : exit_codes) {
+    if (ec == group) {
+      return code;
+    }
   }
-  if (is_tls(ec)) {
-    return 4;
-  }
-  if (ec == condition::http_status) {
-    return 5;
-  }
-  if (ec == condition::verification) {
-    return 7;
-  }
-  if (ec == condition::protocol || ec == http::condition::protocol ||
-      ec == http::condition::redirect || ec == engine::error::validator_changed ||
-      ec == engine::error::range_ignored || ec == engine::error::range_not_satisfiable) {
-    return 6;
-  }
-  if (ec == condition::local_io) {
-    return 8;
-  }
-  if (ec == condition::usage || ec == http::condition::usage) {
-    return 2;
-  }
-  return 3;  // the network, after every retry
+  return network_failure;
 }
 
 }  // namespace ferry::cli

@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "ferry/engine/error.hpp"
+
 namespace ferry::cli {
 namespace {
 
@@ -29,6 +31,12 @@ std::string clock_time(double seconds) {
 
 std::string reason_of(std::error_code ec) {
   return ec ? ec.message() : std::string{};
+}
+
+// `,"code":NAME,"reason":TEXT`: the stable name for scripts, the text for people.
+std::string reason_fields(std::error_code ec) {
+  return fmt::format(",\"code\":{},\"reason\":{}",
+                     json_string(std::string{engine::code_name(ec)}), json_string(reason_of(ec)));
 }
 
 }  // namespace
@@ -110,15 +118,14 @@ void progress_printer::on_download(std::size_t r, const engine::download_event& 
       it.status = "retrying: " + reason_of(e.reason);
       if (mode_ == progress_mode::json) {
         json(r, "retry",
-             fmt::format(",\"reason\":{},\"status\":{},\"delay_ms\":{}",
-                         json_string(reason_of(e.reason)), e.status,
+             fmt::format("{},\"status\":{},\"delay_ms\":{}", reason_fields(e.reason), e.status,
                          std::chrono::duration_cast<std::chrono::milliseconds>(e.delay).count()));
       }
       break;
     case kind::restarted:
       it.status = "restarted: " + reason_of(e.reason);
       if (mode_ == progress_mode::json) {
-        json(r, "restarted", fmt::format(",\"reason\":{}", json_string(reason_of(e.reason))));
+        json(r, "restarted", reason_fields(e.reason));
       }
       break;
     case kind::paused:
@@ -138,8 +145,7 @@ void progress_printer::on_download(std::size_t r, const engine::download_event& 
       it.status = "failed: " + reason_of(e.reason);
       if (mode_ == progress_mode::json) {
         json(r, "failed",
-             fmt::format(",\"reason\":{},\"status\":{}", json_string(reason_of(e.reason)),
-                         e.status));
+             fmt::format("{},\"status\":{}", reason_fields(e.reason), e.status));
       }
       break;
   }
@@ -163,7 +169,7 @@ void progress_printer::on_upload(std::size_t r, const engine::upload_event& e) {
     case kind::retry:
       name = "retry";
       it.status = "retrying: " + reason_of(e.reason);
-      extra = fmt::format(",\"reason\":{},\"status\":{}", json_string(reason_of(e.reason)), e.status);
+      extra = fmt::format("{},\"status\":{}", reason_fields(e.reason), e.status);
       break;
     case kind::completed:
       name = "completed";
@@ -173,7 +179,7 @@ void progress_printer::on_upload(std::size_t r, const engine::upload_event& e) {
     case kind::failed:
       name = "failed";
       it.status = "failed: " + reason_of(e.reason);
-      extra = fmt::format(",\"reason\":{}", json_string(reason_of(e.reason)));
+      extra = reason_fields(e.reason);
       break;
   }
   if (mode_ == progress_mode::json) {

@@ -30,7 +30,7 @@ bool is_idempotent(std::string_view method) {
 // response: worth one more try on a fresh connection.
 bool is_stale_connection(std::error_code ec) {
   return ec == error::connection_reset || ec == error::not_connected ||
-         ec == http::error::partial_message;
+         ec == http::error::empty_reply || ec == http::error::partial_message;
 }
 
 // The sink an exchange gives its connections: the final response's body goes to the caller's
@@ -79,11 +79,12 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       : loop_(loop), tls_(tls), options_(options), pool_(options.pool) {}
 
   async_result begin(const http::request& request, body_sink& sink, async_callback&& callback,
-                     state_ref state, body_source* source) {
+                     state_ref state, body_source* source, exchange_options how) {
     async_result engine_ref =
         loop_.state()->pool().acquire(operation_kind::request, this, std::move(callback), state);
     async_result user_ref = engine_ref;
     auto j = std::make_shared<job>(shared_from_this(), request, sink, source);
+    j->fresh = how.fresh_connection;
     j->op = engine_ref.release();
     j->op->keep_alive = j;  // the result lives with the operation until its last handle goes
     j->start();
@@ -227,7 +228,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         }
         slot_origin = origin;
       }
-      conn = owner->pool_.take(key);
+      conn = fresh ? nullptr : owner->pool_.take(key);
       reused = conn != nullptr;
       if (reused) {
         send();
@@ -559,6 +560,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     std::string slot_origin;          // the origin whose connection slot this job holds
     stream* opening = nullptr;        // the socket being connected or handshaken, if any
     bool cancelled = false;
+    bool fresh = false;  // never takes a pooled connection (exchange_options)
     bool reused = false;
     bool retried = false;
     bool asked_server = false;
@@ -578,8 +580,9 @@ client::client(io_loop& loop, const tls_context& tls, client_options options)
 client::~client() = default;
 
 async_result client::begin_exchange(const http::request& request, body_sink& sink,
-                                    async_callback callback, state_ref state, body_source* source) {
-  return impl_->begin(request, sink, std::move(callback), state, source);
+                                    async_callback callback, state_ref state, body_source* source,
+                                    exchange_options how) {
+  return impl_->begin(request, sink, std::move(callback), state, source, how);
 }
 
 exchange_result client::end_exchange(async_result& result, std::error_code& ec) {

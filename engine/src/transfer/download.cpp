@@ -9,6 +9,7 @@
 #include <deque>
 #include <iomanip>
 #include <list>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -25,6 +26,7 @@
 #include "ferry/engine/transfer/resume_record.hpp"
 #include "ferry/http/content_range.hpp"
 #include "ferry/http/error.hpp"
+#include "ferry/http/status.hpp"
 
 namespace ferry::engine {
 
@@ -53,11 +55,6 @@ bool is_stream_target(const std::filesystem::path& p) {
 
 // The extended attribute a finished file keeps its validators in.
 constexpr const char* validators_attribute = "user.ferry.validators";
-
-bool is_retryable_status(unsigned status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
-}
 
 // RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
@@ -133,10 +130,9 @@ std::uint64_t fresh_seed() {
   return now ^ (++counter * 0x9e3779b97f4a7c15ULL);
 }
 
-// Failures worth another attempt from the bytes on disk.
+// Failures worth the backoff ladder from the bytes on disk (malformed responses are not).
 bool is_transient(std::error_code ec) {
-  return ec == condition::retryable || ec == condition::network || ec == http::condition::protocol ||
-         ec == error::bad_content_range;
+  return ec == condition::retryable;
 }
 
 }  // namespace
@@ -258,6 +254,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     bool satisfied = false;                // a 416 confirmed that the file is complete
     bool dropped = false;                  // stopped by the download; its outcome is ignored
     bool confirm = false;                  // asks whether an existing output is current
+    unsigned malformed_run = 0;            // malformed answers in a row for this range
     std::error_code restart_reason;        // this response restarted the download
     unsigned status = 0;
     std::optional<std::chrono::seconds> retry_after;
@@ -375,6 +372,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     segments_.push_back(std::make_unique<segment>(*this, 0, std::nullopt, true));
     segment& seg = *segments_.back();
     seg.confirm = true;
+    seg.malformed_run = take_malformed_run(0);
     http::request request;
     request.url = url_;
     request.fields = options_.fields;
@@ -384,9 +382,26 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     } else {
       request.set("If-Modified-Since", record_.last_modified);
     }
+    begin_exchange(seg, request);
+  }
+
+  void begin_exchange(segment& seg, const http::request& request) {
     seg.exchange = client_.begin_exchange(
         request, seg.sink,
-        [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); });
+        [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); },
+        {}, nullptr, {.fresh_connection = seg.malformed_run > 0});
+  }
+
+  // How many malformed answers in a row the range starting at `first` has had (and forgets it:
+  // the segment that asks for it now carries the count).
+  unsigned take_malformed_run(std::uint64_t first) {
+    const auto it = malformed_runs_.find(first);
+    if (it == malformed_runs_.end()) {
+      return 0;
+    }
+    const unsigned run = it->second;
+    malformed_runs_.erase(it);
+    return run;
   }
 
   void on_confirm(segment& seg, const http::response_head& head, std::error_code& ec) {
@@ -409,7 +424,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       fatal_ = true;
       return;
     }
-    if (is_retryable_status(head.status)) {
+    if (http::is_retryable_status(head.status)) {
       if (auto value = head.find("retry-after")) {
         seg.retry_after = parse_retry_after(*value);
       }
@@ -485,6 +500,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   segment& launch(std::uint64_t first, std::optional<std::uint64_t> end, bool whole) {
     segments_.push_back(std::make_unique<segment>(*this, first, end, whole));
     segment& seg = *segments_.back();
+    seg.malformed_run = take_malformed_run(first);
     http::request request;
     request.url = url_;
     request.fields = options_.fields;
@@ -501,9 +517,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         request.set("If-Range", validator);
       }
     }
-    seg.exchange = client_.begin_exchange(
-        request, seg.sink,
-        [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); });
+    begin_exchange(seg, request);
     return seg;
   }
 
@@ -519,6 +533,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (seg.confirm) {
       return on_confirm(seg, head, ec);
     }
+    if (head.status == 206 && seg.whole) {
+      ec = error::unexpected_partial_content;  // no range was asked for
+      return;
+    }
     if (head.status == 206) {
       return on_partial_content(seg, head, ec);
     }
@@ -528,7 +546,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (head.status == 416) {
       return on_not_satisfiable(seg, head, ec);
     }
-    if (is_retryable_status(head.status)) {
+    if (http::is_retryable_status(head.status)) {
       if (auto value = head.find("retry-after")) {
         seg.retry_after = parse_retry_after(*value);
       }
@@ -657,6 +675,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       }
     }
     written_.clear();
+    malformed_runs_.clear();
     record_ = resume_record{};
     record_.url = url_.without_credentials().text();
     // The empty record first: a crash between the two leaves nothing claimed.
@@ -683,6 +702,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       const std::size_t stored = output_->write_at(seg.next, buffer(bytes.data(), n), ec);
       written_.add(seg.next, seg.next + stored);
       seg.next += stored;
+      seg.malformed_run = 0;  // this response delivers: a new run of malformed answers
       result_.received += stored;
       since_checkpoint_ += stored;
       if (ec) {
@@ -712,6 +732,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     const std::error_code restart_reason = seg.restart_reason;
     const unsigned status = seg.status;
     const auto retry_after = seg.retry_after;
+    const unsigned malformed_run = seg.malformed_run;
+    const std::uint64_t resume_at = seg.next;
     const bool complete_body = !ec && !seg.satisfied && (status >= 200 && status <= 299);
     if (complete_body && !record_.length) {
       record_.length = seg.next;  // a body of unknown length ended cleanly: that is all of it
@@ -734,10 +756,13 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (ec && restart_reason && ec == restart_reason && !fatal_) {
       return launch_gaps();  // restarted: ask again at once
     }
+    if (ec && ec == condition::malformed && !fatal_) {
+      return retry_malformed(ec, resume_at, malformed_run + 1);
+    }
     if (ec && is_transient(ec) && !fatal_) {
       return retry_later(ec, 0, std::nullopt);
     }
-    if (ec == error::http_error_status && is_retryable_status(status)) {
+    if (ec == error::http_error_status && http::is_retryable_status(status)) {
       return retry_later(ec, status, retry_after);
     }
     if (ec) {
@@ -760,11 +785,27 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       result_.status = status;
       return stop(stop_kind::fail, reason);
     }
+    wait_then_retry(reason, status, backoff_delay(retry_after));
+  }
+
+  // The `run`-th malformed answer in a row for the range from `resume_at`: the server will
+  // likely answer the same way, so only `malformed_attempts` more tries, short waits apart,
+  // each on a new connection; then the violation is the outcome.
+  void retry_malformed(std::error_code reason, std::uint64_t resume_at, unsigned run) {
+    const auto& policy = options_.retry;
+    if (run > std::min(policy.malformed_attempts, policy.attempts)) {
+      return stop(stop_kind::fail, reason);
+    }
+    malformed_runs_[resume_at] = run;
+    wait_then_retry(reason, 0, policy.malformed_delay * (1U << std::min(run - 1, 16U)));
+  }
+
+  // Reports the retry, waits `delay` on the clock, then fetches whatever is missing.
+  void wait_then_retry(std::error_code reason, unsigned status, clock::duration delay) {
     if (backing_off_) {
       return;  // one wait covers every failed segment
     }
     ++result_.retries;
-    const auto delay = backoff_delay(retry_after);
     backing_off_ = true;
     if (active_count() == 0) {
       state_ = download_state::backing_off;
@@ -1135,6 +1176,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   resume_record record_;          // validators and length; its ranges are the last claim
   byte_ranges written_;           // what is written (a superset of what is claimed)
   std::list<std::unique_ptr<segment>> segments_;
+  std::map<std::uint64_t, unsigned> malformed_runs_;  // by the offset the range resumes at
 
   bool streaming_ = false;
   bool record_on_disk_ = false;  // a record exists (found, or saved by this download)

@@ -18,6 +18,7 @@
 #include "ferry/engine/transfer/body_source.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/http/error.hpp"
+#include "ferry/http/status.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -37,13 +38,8 @@ class owned_file_source final : public body_source {
   file_source inner_;
 };
 
-bool is_retryable_status(unsigned status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
-         status == 504;
-}
-
 bool is_transient(std::error_code ec) {
-  return ec == condition::retryable || ec == condition::network || ec == http::condition::protocol;
+  return ec == condition::retryable;
 }
 
 }  // namespace
@@ -175,8 +171,8 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     }
     request.expect_continue = !size || *size >= options_.expect_continue_from;
     exchange_ = client_.begin_exchange(
-        request, sink_,
-        [self = shared_from_this()](async_result& r) { self->on_done(r); }, {}, source_.get());
+        request, sink_, [self = shared_from_this()](async_result& r) { self->on_done(r); }, {},
+        source_.get(), {.fresh_connection = malformed_run_ > 0});
   }
 
   void on_sent(std::size_t n) {
@@ -201,27 +197,28 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     if (cancelled_) {
       return complete(error::operation_aborted);
     }
-    const bool again = (ec && is_transient(ec)) || (!ec && is_retryable_status(x.head.status));
-    if (again && result_.retries < options_.retries) {
-      last_error_ = ec ? ec : std::error_code{error::http_error_status};
-      ++result_.retries;
-      upload_event e;
-      e.what = upload_event::kind::retry;
-      e.reason = last_error_;
-      e.status = x.head.status;
-      deliver(e);
-      const auto delay = options_.retry_delay * (1U << std::min(result_.retries - 1, 10U));
-      backoff_.begin_wait(delay, [self = shared_from_this()](async_result& w) {
-        std::lock_guard relock{self->mutex_};
-        std::error_code wait_error;
-        self->backoff_.end_wait(w, wait_error);
-        if (wait_error || self->cancelled_) {
-          return self->complete(error::operation_aborted);
-        }
-        self->attempt();
-      });
-      return;
+    // A malformed answer after body bytes went out fails at once: sending a large body twice
+    // more to a broken server is worse than failing. Before the body (an answer to Expect),
+    // it gets `malformed_attempts` more tries on new connections, as a download's does.
+    if (ec == condition::malformed) {
+      ++malformed_run_;
+      if (sent_ > 0 || malformed_run_ > std::min(options_.malformed_attempts, options_.retries)) {
+        return finish(ec, x);
+      }
+      return retry(ec, x.head.status,
+                   options_.malformed_delay * (1U << std::min(malformed_run_ - 1, 16U)));
     }
+    const bool again = (ec && is_transient(ec)) || (!ec && http::is_retryable_status(x.head.status));
+    if (again && transient_retries_ < options_.retries) {
+      ++transient_retries_;
+      return retry(ec ? ec : std::error_code{error::http_error_status}, x.head.status,
+                   options_.retry_delay * (1U << std::min(transient_retries_ - 1, 10U)));
+    }
+    finish(ec, x);
+  }
+
+  // The outcome: the final response (a 413 is a result), or the failure.
+  void finish(std::error_code ec, const exchange_result& x) {
     result_.head = x.head;
     upload_event e;
     e.what = ec ? upload_event::kind::failed : upload_event::kind::completed;
@@ -231,6 +228,26 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     e.status = x.head.status;
     deliver(e);
     complete(ec);
+  }
+
+  // Reports the retry, waits `delay`, then sends the request again from the body's start.
+  void retry(std::error_code reason, unsigned status, clock::duration delay) {
+    last_error_ = reason;
+    ++result_.retries;
+    upload_event e;
+    e.what = upload_event::kind::retry;
+    e.reason = reason;
+    e.status = status;
+    deliver(e);
+    backoff_.begin_wait(delay, [self = shared_from_this()](async_result& w) {
+      std::lock_guard relock{self->mutex_};
+      std::error_code wait_error;
+      self->backoff_.end_wait(w, wait_error);
+      if (wait_error || self->cancelled_) {
+        return self->complete(error::operation_aborted);
+      }
+      self->attempt();
+    });
   }
 
   void deliver(const upload_event& e) {
@@ -267,6 +284,8 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   detail::operation* op_ = nullptr;
   std::atomic<std::uint64_t> sent_{0};
   clock::time_point last_progress_{};
+  unsigned transient_retries_ = 0;  // retries after transient failures (`options_.retries`)
+  unsigned malformed_run_ = 0;      // malformed answers in a row before any body byte
   bool started_ = false;
   bool cancelled_ = false;
 };

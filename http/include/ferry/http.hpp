@@ -10,4 +10,5 @@
 #include "ferry/http/request.hpp"
 #include "ferry/http/response_head.hpp"
 #include "ferry/http/response_reader.hpp"
+#include "ferry/http/status.hpp"
 #include "ferry/http/url.hpp"

@@ -104,5 +104,45 @@ TEST(Redirect, PolicyLimits) {
   }
 }
 
+TEST(Redirect, LocationsWithSpacesAndRawUtf8AreEncodedAsBrowsersDo) {
+  std::error_code ec;
+  const struct {
+    const char* location;
+    const char* target;
+  } cases[] = {
+      {"/a file.bin", "http://a/a%20file.bin"},
+      {"/caf\xc3\xa9?q=\xe2\x82\xac 1", "http://a/caf%C3%A9?q=%E2%82%AC%201"},
+      {"  /padded  ", "http://a/padded"},
+      {"http://b:8080/x y?z=\"1\"", "http://b:8080/x%20y?z=%221%22"},
+      {"//b/{x}|^`<>", "http://b/%7Bx%7D%7C%5E%60%3C%3E"},
+      {"/p#frag ment#2", "http://a/p#frag%20ment%232"},
+      {"rel ative", "http://a/dir/rel%20ative"},
+  };
+  for (const auto& c : cases) {
+    auto next = follow(make("GET", "http://a/dir/page"), 302, c.location, ec);
+    ASSERT_TRUE(next) << c.location << ": " << ec.message();
+    EXPECT_EQ(next->url.text(), c.target) << c.location;
+  }
+}
+
+TEST(Redirect, EncodingALocationKeepsEveryRefusal) {
+  std::error_code ec;
+  for (const char* bad : {"/a\r\nSet-Cookie: x=1", "/a\x00b", "/tab\there", "http://h\xc3\xa9st/",
+                          "http://a b/", "http://evil.com\\@a/", "/100%", "   "}) {
+    EXPECT_FALSE(follow(make("GET", "http://a/"), 302, bad, ec)) << bad;
+    EXPECT_TRUE(ec == error::invalid_url || ec == error::missing_location) << bad;
+  }
+  EXPECT_FALSE(follow(make("GET", "http://a/"), 302, "   ", ec));
+  EXPECT_EQ(ec, error::missing_location);
+}
+
+TEST(Redirect, EncodeLocationLeavesTheAuthorityAndValidBytesAlone) {
+  EXPECT_EQ(encode_location("https://user:pw@host:1/%41?a=b&c#d"),
+            "https://user:pw@host:1/%41?a=b&c#d");
+  EXPECT_EQ(encode_location("//h\xc3\xa9st/\xc3\xa9"), "//h\xc3\xa9st/%C3%A9");
+  EXPECT_EQ(encode_location("mailto:a b"), "mailto:a%20b");
+  EXPECT_EQ(encode_location(""), "");
+}
+
 }  // namespace
 }  // namespace ferry::http

@@ -231,10 +231,65 @@ TEST(ResponseReader, HeaderBombsStopAtTheLimit) {
 }
 
 TEST(ResponseReader, GarbageInsteadOfAStatusLine) {
-  for (const char* bad : {"garbage\r\n\r\n", "HTTP/1.1 abc OK\r\n\r\n", "HTTP/9.9 200 OK\r\n\r\n",
-                          "\x16\x03\x01\x02\x05\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n"}) {
+  for (const char* bad : {"garbage\r\n\r\n", "HTTP/1.1 abc OK\r\n\r\n", "HTTP/x.1 200 OK\r\n\r\n",
+                          "\x16\x03\x01\x02\x05\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n",
+                          "HTTP/1.1  200 OK\r\n\r\n", "HTTP/1.10 200 OK\r\n\r\n"}) {
     EXPECT_EQ(error_of(bad), error::bad_status_line) << bad;
   }
+}
+
+TEST(ResponseReader, GarbageIsRefusedBeforeAWholeHeadArrives) {
+  // An SSH or SMTP banner never ends a head: it is refused at its first bytes, not at EOF.
+  for (const char* banner : {"SSH-2.0-OpenSSH_9.2\r\n", "220 mail ESMTP\r\n", "HX"}) {
+    recorder r;
+    response_reader reader{r};
+    std::error_code ec;
+    (void)reader.put(std::string_view{banner}, ec);
+    EXPECT_EQ(ec, error::bad_status_line) << banner;
+  }
+}
+
+TEST(ResponseReader, VersionsOtherThanOneZeroAndOneOneAreUnsupported) {
+  for (const char* line : {"HTTP/9.9 200 OK\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n",
+                           "HTTP/2 200\r\n\r\n", "HTTP/1.2 200 OK\r\n\r\n",
+                           "HTTP/0.9 200 OK\r\n\r\n"}) {
+    EXPECT_EQ(error_of(line), error::unsupported_version) << line;
+  }
+}
+
+TEST(ResponseReader, StatusLineWithoutAReasonIsAccepted) {
+  const std::string text = "HTTP/1.1 200\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello";
+  for (std::size_t piece : {SIZE_MAX, std::size_t{1}, std::size_t{5}, std::size_t{13}}) {
+    recorder r;
+    response_reader reader{r};
+    const outcome o = feed(reader, r, text, piece);
+    EXPECT_FALSE(o.ec) << piece << ": " << o.ec.message();
+    EXPECT_TRUE(reader.done()) << piece;
+    EXPECT_TRUE(reader.keep_alive()) << piece;
+    EXPECT_EQ(o.leftover, 0U) << piece;
+    EXPECT_EQ(r.head.status, 200U);
+    EXPECT_EQ(r.head.reason, "");
+    EXPECT_EQ(r.head.find("x-a"), "b");
+    EXPECT_EQ(r.body, "hello") << piece;
+  }
+  // Interim responses without a reason, and bytes after the message still counted as stray.
+  recorder r;
+  response_reader reader{r};
+  const outcome o = feed(reader, r, "HTTP/1.1 100\r\n\r\nHTTP/1.0 204\r\n\r\nEXTRA");
+  EXPECT_FALSE(o.ec) << o.ec.message();
+  EXPECT_EQ(r.informational, (std::vector<unsigned>{100}));
+  EXPECT_EQ(r.head.status, 204U);
+  EXPECT_EQ(o.leftover, 5U);
+  EXPECT_FALSE(reader.keep_alive());
+}
+
+TEST(ResponseReader, ReasonlessHeadStillObeysTheHeaderLimit) {
+  response_reader_options options;
+  options.header_limit = 1024;
+  const std::string huge = "HTTP/1.1 200\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n";
+  EXPECT_EQ(error_of(huge, options), error::header_too_large);
+  EXPECT_EQ(error_of("HTTP/1.1 200 OK" + std::string(4096, 'a'), options),
+            error::header_too_large);
 }
 
 TEST(ResponseReader, BodyLimitIsEnforced) {
@@ -262,7 +317,20 @@ TEST(ResponseReader, EarlyEofIsAPartialMessage) {
   EXPECT_EQ(error_of("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel"),
             error::partial_message);
   EXPECT_EQ(error_of("HTTP/1.1 200 OK\r\nContent-"), error::partial_message);
-  EXPECT_EQ(error_of(""), error::partial_message);
+  EXPECT_EQ(error_of("HTTP/1.1 2"), error::partial_message);
+}
+
+TEST(ResponseReader, NothingAtAllIsAnEmptyReply) {
+  EXPECT_EQ(error_of(""), error::empty_reply);
+}
+
+TEST(ResponseReader, InterimResponsesAndThenNothingIsNoFinalResponse) {
+  EXPECT_EQ(error_of("HTTP/1.1 100 Continue\r\n\r\n"), error::no_final_response);
+  EXPECT_EQ(error_of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"),
+            error::no_final_response);
+  // After a 1xx, a final response that starts and is cut is a partial message.
+  EXPECT_EQ(error_of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"),
+            error::partial_message);
 }
 
 TEST(ResponseReader, ConnectionCloseAndHttp10AreNotReused) {

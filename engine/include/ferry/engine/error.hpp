@@ -1,6 +1,7 @@
 // ferry::engine::error — the engine's error codes, and the conditions that group them.
 #pragma once
 
+#include <string_view>
 #include <system_error>
 
 namespace ferry::engine {
@@ -48,7 +49,9 @@ enum class error {
   // Transfers.
   http_error_status,   ///< The server answered with a status that is not the content (a 404,
                        ///< or a 503 after every retry); its body was not written.
-  bad_content_range,   ///< A 206 whose Content-Range is not exactly the range asked for.
+  bad_content_range,   ///< A 206 whose Content-Range is not exactly the range asked for (or
+                       ///< none: a multipart/byteranges answer to a single range).
+  unexpected_partial_content,  ///< A 206 to a request that asked for no range.
   range_ignored,       ///< The server answered a range request with the whole resource (200):
                        ///< a download restarts from zero (a restart's reason).
   range_not_satisfiable,  ///< A 416 that does not say the file on disk is complete: a download
@@ -60,19 +63,37 @@ enum class error {
   output_exists,       ///< The output path holds a file that ferry may not replace.
 };
 
-/// Groups of errors from which retries, exit codes and event reasons are derived. Compare a
-/// `std::error_code` against these: `if (ec == condition::retryable) ...`.
+/// Groups of errors from which retries, exit codes and event reasons are derived: one table
+/// (engine/src/error.cpp) classifies every engine code, every `http::error` code and the
+/// operating system's codes. Compare a `std::error_code` against these:
+/// `if (ec == condition::retryable) ...`. A code may be in several groups; every protocol
+/// failure of the http layer is in exactly one of `retryable` and `malformed`.
 enum class condition {
-  retryable = 1,  ///< Worth another attempt: timeouts, resets, refused connections.
+  retryable = 1,  ///< Transient: another attempt may well succeed (timeouts, resets, refused or
+                  ///< lost connections, a close in the middle of a body, a stale keep-alive).
   network,        ///< The network or the peer failed (any category, OS codes included).
-  protocol,       ///< The peer broke a protocol (TLS records, later HTTP framing).
+  protocol,       ///< The peer broke a protocol (HTTP framing, TLS records, redirect rules).
   local_io,       ///< The local file system failed.
-  verification,   ///< The peer could not be verified (TLS certificates).
+  verification,   ///< The peer or the bytes could not be verified (certificates, checksums).
   cancelled,      ///< The caller (or shutdown) stopped the operation.
-  usage,          ///< The caller misused the API (end twice, wrong result, bad argument).
+  usage,          ///< The caller misused the API (end twice, wrong result, bad argument or
+                  ///< URL).
   http_status,    ///< The server answered with an error status.
   conflict,       ///< The output is another's: it exists, or another process holds it.
+  tls,            ///< TLS failed: the handshake, the certificate, or a record.
+  resource_changed,  ///< The resource on the server is not the one whose bytes are on disk
+                     ///< (a restart's reason: validator_changed, range_ignored, ...).
+  malformed,      ///< A deterministic protocol violation: the same server will answer the same
+                  ///< way again (bad framing, a status line that does not parse, a
+                  ///< Content-Range that cannot be matched). Retried at most twice.
 };
+
+/// The stable snake_case name of `ec` (`"validator_changed"`, `"bad_chunk"`,
+/// `"connection_reset"`), for events, journals and scripts: the enumerator's name for engine
+/// and http codes, the matching engine name for an operating-system code (ECONNRESET is
+/// `"connection_reset"`), `"system_error"` for other OS codes and `"unknown"` for other
+/// categories; empty for no error. Names never change once released; messages may.
+[[nodiscard]] std::string_view code_name(std::error_code ec) noexcept;
 
 /// The category of `error` values; its name is "ferry.engine".
 [[nodiscard]] const std::error_category& error_category() noexcept;

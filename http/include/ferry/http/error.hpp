@@ -12,7 +12,8 @@ enum class error {
   need_more = 1,  ///< The bytes so far end inside a message element; supply more.
 
   // Malformed messages.
-  bad_status_line,         ///< The status line is not `HTTP/1.x NNN reason`.
+  bad_status_line,         ///< The status line is not `HTTP/1.x NNN [reason]` (garbage, say).
+  unsupported_version,     ///< The status line names a version other than HTTP/1.0 and 1.1.
   bad_header,              ///< A header line is malformed or has a forbidden character.
   header_too_large,        ///< The header section exceeds its limit.
   body_too_large,          ///< The body exceeds the limit set for this transfer.
@@ -21,7 +22,10 @@ enum class error {
   bad_chunk,               ///< A chunk size or chunk framing is malformed.
   conflicting_framing,     ///< Both Content-Length and Transfer-Encoding are present.
   too_many_informational,  ///< More 1xx responses than allowed before the final one.
-  partial_message,         ///< The connection closed before the message was complete.
+  partial_message,         ///< The connection closed inside a response (after its first byte).
+  empty_reply,             ///< The connection closed before the first byte of a response.
+  no_final_response,       ///< The connection closed after an interim (1xx) response, before
+                           ///< the final one.
 
   // Request construction.
   invalid_field,  ///< A user-supplied name or value contains CR, LF or NUL.
@@ -36,7 +40,9 @@ enum class error {
   tunnel_refused,  ///< The proxy answered CONNECT with a non-2xx status (a 407, say).
 };
 
-/// Groups for retries and exit codes.
+/// Groups for the http layer's callers. The engine's `condition` classifies these codes too
+/// (`retryable` or `malformed` for every protocol code), and retries and exit codes are
+/// derived from the engine's groups.
 enum class condition {
   protocol = 1,  ///< The peer sent something that is not valid HTTP/1.1.
   usage,         ///< The caller supplied something that cannot be sent.

@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -17,6 +18,7 @@
 #include "ferry/engine/io/throttle.hpp"
 #include "ferry/engine/io/throttled_stream.hpp"
 #include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
 #include "ferry/http/error.hpp"
@@ -928,6 +930,262 @@ TEST_F(DownloadTest, RateLimitThroughAThrottledClientHoldsTheRate) {
   EXPECT_EQ(read_file(output), body);
   // A lower bound only (a floor the limit must impose), never an upper bound on speed.
   EXPECT_GE(took, std::chrono::milliseconds{250});
+}
+
+// ---- fail fast on what retrying cannot fix --------------------------------------------------
+
+// A server that breaks the same rule on every request.
+struct violation {
+  const char* name;
+  std::string answer;  // every answer's bytes, after which the server closes
+  std::error_code expected;
+  bool resuming = false;  // bytes are on disk, so the download asks for a range
+};
+
+void PrintTo(const violation& v, std::ostream* os) {
+  *os << v.name;
+}
+
+std::string chunked_head(std::string_view te) {
+  return "HTTP/1.1 200 OK\r\nTransfer-Encoding: " + std::string{te} + "\r\n\r\n";
+}
+
+const violation violations[] = {
+    {"chunk_size_overflows", chunked_head("chunked") + "FFFFFFFFFFFFFFFFFFFF\r\nabc\r\n",
+     http::error::bad_chunk},
+    {"chunked_twice", chunked_head("chunked, chunked") + "5\r\nhello\r\n0\r\n\r\n",
+     http::error::bad_transfer_encoding},
+    {"length_and_chunked",
+     "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+     http::error::conflicting_framing},
+    {"garbage_status_line", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", http::error::bad_status_line},
+    {"unknown_version", "HTTP/2.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+     http::error::unsupported_version},
+    {"nul_in_head", std::string{"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 5\r\n\r\nhello", 53},
+     http::error::bad_header},
+    {"line_without_colon", "HTTP/1.1 200 OK\r\nNo colon here\r\nContent-Length: 5\r\n\r\nhello",
+     http::error::bad_header},
+    {"negative_length", "HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nhello",
+     http::error::bad_content_length},
+    {"non_numeric_length", "HTTP/1.1 200 OK\r\nContent-Length: five\r\n\r\nhello",
+     http::error::bad_content_length},
+    {"two_lengths_differ", "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+     http::error::bad_content_length},
+    {"empty_reply", "", http::error::empty_reply},
+    {"continue_then_nothing", "HTTP/1.1 100 Continue\r\n\r\n", http::error::no_final_response},
+    {"partial_content_unasked",
+     "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/5\r\nContent-Length: 5\r\n\r\nhello",
+     error::unexpected_partial_content},
+    {"multipart_ranges",
+     "HTTP/1.1 206 Partial Content\r\nContent-Type: multipart/byteranges; boundary=B\r\n"
+     "Content-Length: 98\r\n\r\n--B\r\nContent-Range: bytes 100-149/200\r\n\r\n" +
+         std::string(50, 'x') + "\r\n--B--",
+     error::bad_content_range, true},
+    {"overlapping_range",
+     "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 50-199/200\r\n"
+     "Content-Length: 150\r\n\r\n" + std::string(150, 'y'),
+     error::bad_content_range, true},
+};
+
+class MalformedResponseTest : public DownloadTest,
+                              public ::testing::WithParamInterface<violation> {
+ protected:
+  // 100 of the 200 bytes on disk with their record, as an interrupted download leaves them.
+  void leave_half_of_the_resource(const http::url& url) {
+    std::ofstream{partial_path(output), std::ios::binary} << std::string(100, 'v');
+    resume_record record;
+    record.url = url.text();
+    record.etag = "\"v\"";
+    record.length = 200;
+    record.ranges.add(0, 100);
+    save_resume_record(file_system::local(), record_path(output), record, false);
+  }
+};
+
+// The outcome of a download on a manual clock, and every wait it asked that clock for.
+struct clocked_outcome {
+  std::error_code ec;
+  std::vector<clock::duration> waits;
+};
+
+// Runs `o` to its end on a manual clock: each time the download announces a wait (a retry
+// event), the clock is advanced by exactly that much once the wait is armed. At most 10 waits.
+clocked_outcome run_on_manual_clock(io_loop& loop, client& c, const http::url& url,
+                                    download_options o) {
+  manual_clock time;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<clock::duration> announced;
+  bool done = false;
+  clocked_outcome out;
+  o.time_source = &time;
+  o.on_event = [&](const download_event& e) {
+    if (e.kind == download_event_kind::retry) {
+      std::lock_guard lock{mutex};
+      announced.push_back(e.delay);
+      changed.notify_all();
+    }
+  };
+  download d{c, url, std::move(o)};
+  async_result pending = d.begin_download([&](async_result& r) {
+    std::error_code ec;
+    (void)d.end_download(r, ec);
+    std::lock_guard lock{mutex};
+    out.ec = ec;
+    done = true;
+    changed.notify_all();
+  });
+  std::unique_lock lock{mutex};
+  while (!done && out.waits.size() < 10) {
+    if (!changed.wait_for(lock, test::test_deadline,
+                          [&] { return done || announced.size() > out.waits.size(); })) {
+      ADD_FAILURE() << "the download neither waited nor ended";
+      break;
+    }
+    if (done) {
+      break;
+    }
+    const clock::duration wait = announced[out.waits.size()];
+    out.waits.push_back(wait);
+    lock.unlock();
+    // The retry event comes just before the timer is armed, on the loop's one thread: a task
+    // posted now runs after both.
+    std::promise<void> armed;
+    loop.post([&] { armed.set_value(); });
+    auto armed_future = armed.get_future();
+    (void)test::await(armed_future);
+    time.advance(wait);
+    lock.lock();
+  }
+  return out;
+}
+
+TEST_P(MalformedResponseTest, FailsWithItsOwnCodeAfterThreeRequestsOnNewConnections) {
+  const violation& v = GetParam();
+  scripted_server server{[&](std::string_view, std::size_t i) -> std::optional<test::scripted_answer> {
+    if (i >= 10) {
+      return std::nullopt;  // a bound: the download must have stopped long before
+    }
+    auto a = scripted_server::raw(v.answer);
+    a.keep_open = false;
+    return a;
+  }};
+  const http::url url = url_of(server);
+  if (v.resuming) {
+    leave_half_of_the_resource(url);
+  }
+  client c{loop, tls};  // an empty pool
+  download_options o = options();
+  o.retry = retry_policy{};  // the shipped policy: 10 transient attempts, 250 ms malformed delay
+  const clocked_outcome out = run_on_manual_clock(loop, c, url, o);
+
+  EXPECT_EQ(out.ec, v.expected) << out.ec.message();
+  EXPECT_EQ(out.ec, condition::malformed);
+  EXPECT_EQ(server.requests().size(), 3U);
+  EXPECT_EQ(server.connections(), 3U);
+  ASSERT_EQ(out.waits.size(), 2U);
+  EXPECT_EQ(out.waits[0], std::chrono::milliseconds{250});
+  EXPECT_EQ(out.waits[1], std::chrono::milliseconds{500});
+  EXPECT_FALSE(std::filesystem::exists(output));
+  if (v.resuming) {
+    EXPECT_EQ(read_file(partial_path(output)), std::string(100, 'v'));  // kept for a resume
+    for (const auto& request : server.requests()) {
+      EXPECT_EQ(test::request_field(request, "range"), "bytes=100-");
+    }
+  } else {
+    EXPECT_FALSE(leftovers());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EachClass, MalformedResponseTest, ::testing::ValuesIn(violations),
+                         [](const auto& param_info) { return std::string{param_info.param.name}; });
+
+TEST_F(DownloadTest, OneMalformedResponseIsSurvived) {
+  const std::string body = test::version_bytes(50'000, 0);
+  scripted_server server{resource_responder({{body, "\"m\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.status = 200;
+      f.extra_fields = "Transfer-Encoding: chunked, chunked\r\n";  // a middlebox's mistake
+    }
+    return f;
+  })};
+  event_log log;
+  std::error_code ec;
+  (void)run_logged(server, log, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  const auto retries = log.of(download_event_kind::retry);
+  ASSERT_EQ(retries.size(), 1U);
+  EXPECT_EQ(retries[0].reason, http::error::conflicting_framing);
+}
+
+TEST_F(DownloadTest, BodyBytesBetweenMalformedResponsesStartANewCount) {
+  // Two malformed answers, then one that delivers 10 kB and is cut, then two malformed again:
+  // the count started over, so the download gets its fourth and fifth malformed answers
+  // through and completes at the sixth request.
+  const std::string body = test::version_bytes(40'000, 0);
+  const std::string broken = chunked_head("chunked") + "zz\r\n";
+  scripted_server server{[&](std::string_view request, std::size_t i)
+                             -> std::optional<test::scripted_answer> {
+    if (i >= 10) {
+      return std::nullopt;
+    }
+    if (i == 0 || i == 1 || i == 3 || i == 4) {
+      auto a = scripted_server::raw(broken);
+      a.keep_open = false;
+      return a;
+    }
+    test::resource_fault f;
+    if (i == 2) {
+      f.cut_body_at = 10'000;
+    }
+    return test::answer_resource(request, {{body, "\"n\"", ""}}, f);
+  }};
+  client c{loop, tls};
+  download_options o = options();
+  o.retry.malformed_delay = std::chrono::milliseconds{1};
+  std::error_code ec;
+  (void)run(c, server, o, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  EXPECT_EQ(server.requests().size(), 6U);
+}
+
+TEST_F(DownloadTest, RetryAfterAMalformedResponseNeverTakesAPooledConnection) {
+  const std::string broken = chunked_head("chunked") + "zz\r\n";
+  scripted_server server{[&](std::string_view request, std::size_t)
+                             -> std::optional<test::scripted_answer> {
+    if (request.starts_with("GET /warm")) {
+      return scripted_server::ok("warm");  // kept alive: the pool holds these connections
+    }
+    return scripted_server::raw(broken);
+  }};
+  client c{loop, tls};
+  // Two exchanges at once leave two idle connections in the pool.
+  memory_sink first{1024};
+  memory_sink second{1024};
+  http::request warm;
+  warm.url = url_of(server, "/warm");
+  async_result a = c.begin_exchange(warm, first, {});
+  async_result b = c.begin_exchange(warm, second, {});
+  std::error_code ec;
+  ASSERT_TRUE(a.wait_for(test::test_deadline));
+  (void)c.end_exchange(a, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_TRUE(b.wait_for(test::test_deadline));
+  (void)c.end_exchange(b, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_EQ(server.connections(), 2U);
+
+  download_options o = options();
+  o.retry.malformed_delay = std::chrono::milliseconds{1};
+  (void)run(c, server, o, ec);
+  EXPECT_EQ(ec, http::error::bad_chunk);
+  // The first attempt may reuse a pooled connection; the two retries open their own, although
+  // a pooled one was still there for the second.
+  EXPECT_EQ(server.requests().size(), 5U);
+  EXPECT_EQ(server.connections(), 4U);
 }
 
 }  // namespace

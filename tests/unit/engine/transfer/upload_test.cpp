@@ -10,6 +10,7 @@
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/client.hpp"
+#include "ferry/http/error.hpp"
 #include "loop_fixture.hpp"
 #include "resource_responder.hpp"
 #include "scripted_server.hpp"
@@ -165,6 +166,67 @@ TEST_F(UploadTest, MissingFileIsALocalError) {
   std::error_code ec;
   (void)u.run(ec);
   EXPECT_EQ(ec, error::file_not_found);
+}
+
+TEST_F(UploadTest, MalformedAnswerAfterTheBodyFailsAtOnce) {
+  // The whole body is read, then the answer's framing is broken: sending 300 kB twice more to
+  // this server would only repeat it.
+  scripted_server server{[](std::string_view, std::size_t i) -> std::optional<scripted_answer> {
+    if (i >= 5) {
+      return std::nullopt;
+    }
+    auto a = scripted_server::raw("HTTP/1.1 201 Created\r\nContent-Length: -1\r\n\r\n");
+    a.keep_open = false;
+    return a;
+  }};
+  client c{loop, tls};
+  upload_options o;
+  o.malformed_delay = std::chrono::milliseconds{1};
+  upload u{c, url_of(server), file_body(path), o};
+  std::error_code ec;
+  const upload_result r = u.run(ec);
+  EXPECT_EQ(ec, http::error::bad_content_length);
+  EXPECT_EQ(ec, condition::malformed);
+  EXPECT_EQ(server.requests().size(), 1U);
+  EXPECT_EQ(r.retries, 0U);
+  EXPECT_EQ(r.sent, content.size());
+}
+
+TEST_F(UploadTest, MalformedAnswerBeforeTheBodyIsTriedTwiceMoreOnNewConnections) {
+  // An answer to Expect: 100-continue that is no HTTP at all: nothing of the body was sent,
+  // so two more attempts (each on a new connection), then the violation.
+  scripted_server server{[](std::string_view, std::size_t i) -> std::optional<scripted_answer> {
+    if (i >= 5) {
+      return std::nullopt;
+    }
+    auto a = scripted_server::raw("220 smtp.example ESMTP ready\r\n");
+    a.read_body = false;
+    a.keep_open = false;
+    return a;
+  }};
+  client c{loop, tls};
+  upload_options o;
+  o.expect_continue_from = 1;
+  o.malformed_delay = std::chrono::milliseconds{1};
+  std::vector<upload_event> retries;
+  o.on_event = [&](const upload_event& e) {
+    if (e.what == upload_event::kind::retry) {
+      retries.push_back(e);
+    }
+  };
+  upload u{c, url_of(server), file_body(path), o};
+  std::error_code ec;
+  const upload_result r = u.run(ec);
+  EXPECT_EQ(ec, http::error::bad_status_line);
+  EXPECT_EQ(server.requests().size(), 3U);
+  EXPECT_EQ(server.connections(), 3U);
+  EXPECT_EQ(r.sent, 0U);
+  ASSERT_EQ(retries.size(), 2U);
+  EXPECT_EQ(retries[1].reason, http::error::bad_status_line);
+  for (const auto& request : server.requests()) {
+    EXPECT_EQ(test::request_field(request, "expect"), "100-continue");
+    EXPECT_EQ(body_of(request), "");  // the body never went out
+  }
 }
 
 }  // namespace

@@ -72,6 +72,14 @@ struct client_options {
   std::function<std::unique_ptr<stream>(const http::url& url)> open_stream;
 };
 
+/// How one exchange runs, beside what it sends.
+struct exchange_options {
+  /// Open a new connection for it (for every hop, redirects included), never a pooled one:
+  /// after a malformed response, the next attempt must not meet the same connection's state,
+  /// nor another pooled connection to the same broken server's process.
+  bool fresh_connection = false;
+};
+
 /// The outcome of an exchange: the final response's head, where it came from, and how many
 /// redirects led there.
 struct exchange_result {
@@ -107,7 +115,7 @@ class client {
   /// redirect refusals). A 404 is a result, not an error.
   async_result begin_exchange(const http::request& request, body_sink& sink,
                               async_callback callback, state_ref state = {},
-                              body_source* source = nullptr);
+                              body_source* source = nullptr, exchange_options how = {});
   exchange_result end_exchange(async_result& result, std::error_code& ec);
   exchange_result end_exchange(async_result& result);
 

@@ -50,6 +50,14 @@ struct retry_policy {
   /// Restarts from zero (the resource changed, or the server ignored the range) before the
   /// download fails with the last restart's reason.
   unsigned max_restarts = 5;
+  /// A malformed response (`condition::malformed`: broken framing, a status line or head that
+  /// does not parse, a Content-Range that cannot be matched) is what the same server will send
+  /// again: it gets at most this many further attempts in a row (per segment; a response that
+  /// delivers body bytes resets the count), each on a new connection, the first after
+  /// `malformed_delay` and each next after twice the last; then the download fails with the
+  /// violation's own code. Never more than `attempts`.
+  unsigned malformed_attempts = 2;
+  std::chrono::milliseconds malformed_delay{250};
 };
 
 /// What a download reports, as it happens.
@@ -154,12 +162,16 @@ enum class download_state {
 /// 206 must carry exactly the range asked for (else `bad_content_range`, retried); a 200 means
 /// the server ignored the range or the resource changed: the download restarts from zero into
 /// a fresh partial file, never appending. A 416 whose length equals the bytes on disk means the
-/// file is complete. Transient failures (resets, closes mid-body, timeouts, stalls,
-/// 408/429/500/502/503/504) are retried from the bytes on disk after a backoff.
+/// file is complete. Transient failures (`condition::retryable`: resets, closes mid-body,
+/// timeouts, stalls, a stale keep-alive connection; and 408/429/500/502/503/504) are retried
+/// from the bytes on disk after a backoff. Malformed responses (`condition::malformed`) get at
+/// most `retry_policy::malformed_attempts` more attempts, on new connections, then fail fast.
 ///
 /// Errors of end_download: `output_exists`, `file_locked` (another process downloads to the
 /// same output), `http_error_status` (see `download_result::status` via the event), network
-/// and TLS errors after the retries, `validator_changed` after too many restarts,
+/// and TLS errors after the retries, the violation's own code after a malformed response
+/// (`http::error::bad_chunk`, `bad_content_range`, ...), `validator_changed` after too many
+/// restarts,
 /// `checksum_mismatch`, `length_mismatch`, local I/O errors (`no_space`),
 /// `operation_aborted` after cancel().
 class download {

@@ -63,6 +63,11 @@ struct upload_options {
   /// re-opened; each waits `retry_delay` doubled per failure.
   unsigned retries = 3;
   std::chrono::milliseconds retry_delay{500};
+  /// A malformed response (`condition::malformed`) after body bytes were sent fails at once.
+  /// Before any (an answer to Expect: 100-continue, say) it gets at most this many further
+  /// attempts, each on a new connection, `malformed_delay` and then twice that apart.
+  unsigned malformed_attempts = 2;
+  std::chrono::milliseconds malformed_delay{250};
   /// Keeps up to this much of the response body (the server's answer) in the result.
   std::size_t keep_response = 64 * 1024;
   std::function<void(const upload_event&)> on_event;
