@@ -1,6 +1,6 @@
 // Fuzzes redirect handling: a base URL, a status byte and a Location. Whatever the Location,
 // the next request must be writable, must not leak credentials to another origin, and must be
-// http(s).
+// http(s), and must hold only visible ASCII (a Location's spaces and raw UTF-8 are encoded).
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -37,6 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       }
     }
     if (next->url.has_credentials()) {
+      std::abort();
+    }
+  }
+  // Whatever raw bytes the Location held (spaces, UTF-8), the URL that is followed holds only
+  // visible ASCII: encode_location encoded them, or the redirect was refused.
+  for (const char c : next->url.text()) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f) {
       std::abort();
     }
   }

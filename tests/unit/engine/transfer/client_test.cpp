@@ -75,6 +75,40 @@ TEST_F(ClientTest, RedirectToAnotherHostKeepsCookiesApart) {
   EXPECT_EQ(jar.size(), 1U);  // but it was stored, for a's host
 }
 
+TEST_F(ClientTest, LocationWithSpacesAndRawUtf8IsFollowedPercentEncoded) {
+  scripted_server server{{scripted_server::raw("HTTP/1.1 302 Found\r\nLocation: /new place/caf\xc3\xa9"
+                                               "?q=\xe2\x82\xac\r\nContent-Length: 0\r\n\r\n"),
+                          scripted_server::ok("moved")}};
+  client c{loop, tls};
+  memory_sink sink;
+  std::error_code ec;
+  const exchange_result r = c.exchange(get(on(server) + "/old"), sink, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.redirects, 1U);
+  EXPECT_EQ(sink.data(), "moved");
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_TRUE(requests[1].starts_with("GET /new%20place/caf%C3%A9?q=%E2%82%AC HTTP/1.1\r\n"))
+      << requests[1];
+}
+
+TEST_F(ClientTest, StatusLineWithoutAReasonIsAccepted) {
+  scripted_server server{
+      {scripted_server::raw("HTTP/1.1 200\r\nContent-Length: 5\r\n\r\nhello"),
+       scripted_server::raw("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n")}};
+  client c{loop, tls};
+  memory_sink sink;
+  std::error_code ec;
+  const exchange_result r = c.exchange(get(on(server) + "/a"), sink, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 200U);
+  EXPECT_EQ(sink.data(), "hello");
+  const exchange_result missing = c.exchange(get(on(server) + "/b"), sink, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(missing.head.status, 404U);
+  EXPECT_EQ(server.connections(), 1U);  // kept alive across both
+}
+
 TEST_F(ClientTest, AStaleKeepAliveConnectionIsRetriedOnce) {
   scripted_answer then_close = scripted_server::ok("first");
   then_close.close_after = then_close.bytes.size();  // answers, then closes behind our back

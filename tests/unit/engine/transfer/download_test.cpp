@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <future>
 #include <mutex>
 #include <random>
@@ -87,6 +88,7 @@ class DownloadTest : public test::loop_fixture {
     o.output = output;
     o.retry.initial_delay = std::chrono::milliseconds{1};
     o.retry.max_delay = std::chrono::milliseconds{5};
+    o.retry.malformed_delay = std::chrono::milliseconds{1};
     o.durable = durability::process;
     o.seed = 42;
     return o;
@@ -1143,13 +1145,47 @@ TEST_F(DownloadTest, BodyBytesBetweenMalformedResponsesStartANewCount) {
     return test::answer_resource(request, {{body, "\"n\"", ""}}, f);
   }};
   client c{loop, tls};
-  download_options o = options();
-  o.retry.malformed_delay = std::chrono::milliseconds{1};
   std::error_code ec;
-  (void)run(c, server, o, ec);
+  (void)run(c, server, options(), ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(server.requests().size(), 6U);
+}
+
+TEST_F(DownloadTest, WithSegmentsTheMalformedCountIsPerSegment) {
+  // Every range but the first is answered with broken framing twice before it is served: six
+  // malformed answers in all, never more than two in a row for one segment.
+  const std::string body = test::version_bytes(2U << 20U, 0);
+  const std::string broken = chunked_head("chunked") + "zz\r\n";
+  std::mutex mutex;
+  std::map<std::string, int> broken_answers;  // by the Range asked for
+  int malformed_sent = 0;
+  scripted_server server{[&](std::string_view request, std::size_t i)
+                             -> std::optional<test::scripted_answer> {
+    if (i >= 40) {
+      return std::nullopt;
+    }
+    const std::string range = test::request_field(request, "range").value_or("");
+    {
+      std::lock_guard lock{mutex};
+      if (!range.starts_with("bytes=0-") && broken_answers[range]++ < 2) {
+        ++malformed_sent;
+        auto a = scripted_server::raw(broken);
+        a.keep_open = false;
+        return a;
+      }
+    }
+    return test::answer_resource(request, {{body, "\"seg\"", ""}}, {});
+  }};
+  event_log log;
+  download_options o = segmented();
+  std::error_code ec;
+  (void)run_logged(server, log, ec, o);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), body);
+  std::lock_guard lock{mutex};
+  EXPECT_GE(malformed_sent, 6);  // three segments, two each
+  EXPECT_GE(broken_answers.size(), 3U);
 }
 
 TEST_F(DownloadTest, RetryAfterAMalformedResponseNeverTakesAPooledConnection) {
@@ -1178,9 +1214,7 @@ TEST_F(DownloadTest, RetryAfterAMalformedResponseNeverTakesAPooledConnection) {
   ASSERT_FALSE(ec) << ec.message();
   ASSERT_EQ(server.connections(), 2U);
 
-  download_options o = options();
-  o.retry.malformed_delay = std::chrono::milliseconds{1};
-  (void)run(c, server, o, ec);
+  (void)run(c, server, options(), ec);
   EXPECT_EQ(ec, http::error::bad_chunk);
   // The first attempt may reuse a pooled connection; the two retries open their own, although
   // a pooled one was still there for the second.

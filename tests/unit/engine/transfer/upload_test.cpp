@@ -195,15 +195,10 @@ TEST_F(UploadTest, MalformedAnswerAfterTheBodyFailsAtOnce) {
 TEST_F(UploadTest, MalformedAnswerBeforeTheBodyIsTriedTwiceMoreOnNewConnections) {
   // An answer to Expect: 100-continue that is no HTTP at all: nothing of the body was sent,
   // so two more attempts (each on a new connection), then the violation.
-  scripted_server server{[](std::string_view, std::size_t i) -> std::optional<scripted_answer> {
-    if (i >= 5) {
-      return std::nullopt;
-    }
-    auto a = scripted_server::raw("220 smtp.example ESMTP ready\r\n");
-    a.read_body = false;
-    a.keep_open = false;
-    return a;
-  }};
+  auto smtp = scripted_server::raw("220 smtp.example ESMTP ready\r\n");
+  smtp.read_body = false;  // answers the head at once (a script, not a responder, can)
+  smtp.keep_open = false;
+  scripted_server server{std::vector<scripted_answer>(5, smtp)};
   client c{loop, tls};
   upload_options o;
   o.expect_continue_from = 1;
