@@ -68,7 +68,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();  // well-formed chunked coding was refused
     }
   }
-  if (!reader.done() || !got.ended || got.body != body || !pending.empty() || !reader.keep_alive()) {
+  if (!reader.done() || !got.ended || got.body != body || !pending.empty() ||
+      !reader.keep_alive()) {
     std::abort();  // not read back to the same body, or not to the end
   }
   return 0;

@@ -17,11 +17,11 @@ namespace ferry::fuzz {
 
 /// What the peer sends for one request.
 struct peer_answer {
-  std::string bytes;               ///< the response, as bytes on the wire
-  std::size_t cut = SIZE_MAX;      ///< send only this many bytes, then close
-  bool reset = false;              ///< close with a reset instead of a clean EOF
-  std::size_t piece = 1U << 16U;   ///< the most one receive gets
-  bool keep_alive = true;          ///< may another request follow on this connection
+  std::string bytes;              ///< the response, as bytes on the wire
+  std::size_t cut = SIZE_MAX;     ///< send only this many bytes, then close
+  bool reset = false;             ///< close with a reset instead of a clean EOF
+  std::size_t piece = 1U << 16U;  ///< the most one receive gets
+  bool keep_alive = true;         ///< may another request follow on this connection
 };
 
 class memory_peer final : public engine::stream {
@@ -34,7 +34,8 @@ class memory_peer final : public engine::stream {
   engine::async_result begin_send(std::span<const engine::const_buffer> buffers,
                                   engine::async_callback callback, engine::state_ref state = {},
                                   engine::timeout = engine::no_timeout) override {
-    engine::async_result own = start_operation(engine::operation_kind::send, std::move(callback), state);
+    engine::async_result own =
+        start_operation(engine::operation_kind::send, std::move(callback), state);
     engine::async_result user = own;
     if (!open_) {
       post_completion(std::move(own), engine::error::operation_aborted, 0);

@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const auto& intervals = record->ranges.intervals();
   for (std::size_t i = 0; i < intervals.size(); ++i) {
-    if (intervals[i].first >= intervals[i].end || (i > 0 && intervals[i - 1].end >= intervals[i].first)) {
+    if (intervals[i].first >= intervals[i].end ||
+        (i > 0 && intervals[i - 1].end >= intervals[i].first)) {
       std::abort();
     }
   }

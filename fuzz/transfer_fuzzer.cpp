@@ -89,7 +89,8 @@ class scripted_peer {
     ++requests_;
     ferry::fuzz::peer_answer a = decide(request);
     if (tracing()) {  // to read a failing input's story
-      std::fprintf(stderr, "--- request %zu:\n%s--- answer (cut %zu, piece %zu, keep-alive %d):\n%s\n",
+      std::fprintf(stderr,
+                   "--- request %zu:\n%s--- answer (cut %zu, piece %zu, keep-alive %d):\n%s\n",
                    requests_, request.c_str(), a.cut, a.piece, a.keep_alive ? 1 : 0,
                    a.bytes.substr(0, a.bytes.find("\r\n\r\n") + 4).c_str());
     }
@@ -156,7 +157,8 @@ class scripted_peer {
     std::uint64_t first = 0;
     std::uint64_t end = length;
     bool partial = false;
-    if (auto range = field(request, "Range"); range && mode != 2 && range->rfind("bytes=", 0) == 0) {
+    if (auto range = field(request, "Range");
+        range && mode != 2 && range->rfind("bytes=", 0) == 0) {
       const auto dash = range->find('-');
       const std::uint64_t from = std::stoull(range->substr(6, dash - 6));
       std::optional<std::uint64_t> to;
@@ -164,9 +166,9 @@ class scripted_peer {
         to = std::stoull(range->substr(dash + 1));
       }
       const auto if_range = field(request, "If-Range");
-      const bool matches = !if_range || (named && ((!ver.etag.empty() && *if_range == ver.etag) ||
-                                                   (!ver.last_modified.empty() &&
-                                                    *if_range == ver.last_modified)));
+      const bool matches =
+          !if_range || (named && ((!ver.etag.empty() && *if_range == ver.etag) ||
+                                  (!ver.last_modified.empty() && *if_range == ver.last_modified)));
       if (matches || mode == 15) {  // 15: a liar that serves the range whatever If-Range says
         if (from >= length) {
           a.bytes = "HTTP/1.1 416 Range Not Satisfiable\r\n" + validators +
@@ -204,7 +206,8 @@ class scripted_peer {
       std::size_t at = 0;
       while (at < body.size()) {
         const std::size_t n = std::min<std::size_t>(
-            body.size() - at, scripted ? input_.ConsumeIntegralInRange<std::size_t>(1, 4000) : 4096);
+            body.size() - at,
+            scripted ? input_.ConsumeIntegralInRange<std::size_t>(1, 4000) : 4096);
         char size_line[24];
         const int line_length = std::snprintf(size_line, sizeof size_line, "%zx\r\n", n);
         out.append(size_line, static_cast<std::size_t>(line_length));

@@ -73,13 +73,16 @@ entry describe(error e) noexcept {
     case error::address_in_use:
       return {"address_in_use", "address in use", {.network = true}};
     case error::tls_untrusted_certificate:
-      return {"tls_untrusted_certificate", "TLS certificate is not trusted",
+      return {"tls_untrusted_certificate",
+              "TLS certificate is not trusted",
               {.tls = true, .verification = true}};
     case error::tls_expired_certificate:
-      return {"tls_expired_certificate", "TLS certificate has expired or is not yet valid",
+      return {"tls_expired_certificate",
+              "TLS certificate has expired or is not yet valid",
               {.tls = true, .verification = true}};
     case error::tls_host_name_mismatch:
-      return {"tls_host_name_mismatch", "TLS certificate does not match the host name",
+      return {"tls_host_name_mismatch",
+              "TLS certificate does not match the host name",
               {.tls = true, .verification = true}};
     case error::tls_handshake_failed:
       return {"tls_handshake_failed", "TLS handshake failed", {.protocol = true, .tls = true}};
@@ -94,8 +97,8 @@ entry describe(error e) noexcept {
     case error::file_exists:
       return {"file_exists", "file exists", local_file};
     case error::file_locked:
-      return {"file_locked", "file is locked by another owner",
-              {.local_io = true, .conflict = true}};
+      return {
+          "file_locked", "file is locked by another owner", {.local_io = true, .conflict = true}};
     case error::permission_denied:
       return {"permission_denied", "permission denied", local_file};
     case error::no_space:
@@ -103,24 +106,25 @@ entry describe(error e) noexcept {
     case error::file_io_error:
       return {"file_io_error", "file I/O error", local_file};
     case error::http_error_status:
-      return {"http_error_status", "the server answered with an error status",
-              {.http_status = true}};
+      return {
+          "http_error_status", "the server answered with an error status", {.http_status = true}};
     case error::bad_content_range:
-      return {"bad_content_range", "Content-Range does not match the range requested",
-              violation};
+      return {"bad_content_range", "Content-Range does not match the range requested", violation};
     case error::unexpected_partial_content:
       return {"unexpected_partial_content", "a 206 answered a request that asked for no range",
               violation};
     case error::range_ignored:
       return {"range_ignored", "the server ignored the range request", {.resource_changed = true}};
     case error::range_not_satisfiable:
-      return {"range_not_satisfiable", "the server cannot satisfy the range requested",
+      return {"range_not_satisfiable",
+              "the server cannot satisfy the range requested",
               {.resource_changed = true}};
     case error::validator_changed:
-      return {"validator_changed", "the resource changed on the server",
-              {.resource_changed = true}};
+      return {
+          "validator_changed", "the resource changed on the server", {.resource_changed = true}};
     case error::length_mismatch:
-      return {"length_mismatch", "the file's length is not the announced length",
+      return {"length_mismatch",
+              "the file's length is not the announced length",
               {.verification = true}};
     case error::checksum_mismatch:
       return {"checksum_mismatch", "the file's checksum does not match", {.verification = true}};

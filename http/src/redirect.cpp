@@ -8,8 +8,8 @@ namespace ferry::http {
 namespace {
 
 bool is_scheme_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '+' || c == '-' || c == '.';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '-' || c == '.';
 }
 
 // Where the authority of a URI reference ends (0 when it has none): after "scheme://host" or

@@ -39,7 +39,10 @@ std::string read_file(const fs::path& p) {
 
 class CliTest : public ::testing::Test {
  protected:
-  CliTest() : server{"location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; }"} {
+  CliTest()
+      : server{
+            "location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; "
+            "}"} {
     work = server.directory() / "client";
     fs::create_directories(work);
   }
@@ -90,9 +93,9 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, InterruptedBySigintSavesTheRecordAndTheSameCommandResumes) {
   const std::string body = serve("big.bin", test::scaled(32U << 20U));
   const fs::path out = work / "big.bin";
-  const std::vector<std::string> args{
-      FERRY_CLI, "get", url("big.bin"), "-o", out.string(), "--limit-rate", rate(8U << 20U),
-      "--durability", "process"};
+  const std::vector<std::string> args{FERRY_CLI,    "get",          url("big.bin"),  "-o",
+                                      out.string(), "--limit-rate", rate(8U << 20U), "--durability",
+                                      "process"};
   {
     test::child_process child{args, {}, work / "out1.txt", work / "err1.txt"};
     std::this_thread::sleep_for(1500ms);
@@ -128,8 +131,8 @@ TEST_F(CliTest, KillNineAtSeededMomentsAlwaysResumesByteIdentical) {
   int completions = 0;
   for (int cycle = 0; kills < 24 && cycle < 60; ++cycle) {
     const char* durability = cycle % 2 == 0 ? "process" : "power";
-    const auto delay = std::chrono::milliseconds{
-        std::uniform_int_distribution<int>{50, 1400}(random)};
+    const auto delay =
+        std::chrono::milliseconds{std::uniform_int_distribution<int>{50, 1400}(random)};
     test::child_process child{{FERRY_CRASHABLE, "get", url("big.bin"), "-o", out.string(),
                                "--limit-rate", rate(12U << 20U), "--durability", durability},
                               {},
@@ -169,8 +172,8 @@ TEST_F(CliTest, KillNineAtSeededMomentsAlwaysResumesByteIdentical) {
   }
   RecordProperty("kills", kills);
   RecordProperty("phases", summary.str());
-  std::cout << "kill -9 torture: " << kills << " kills (" << summary.str() << "), "
-            << completions << " runs finished before their kill\n";
+  std::cout << "kill -9 torture: " << kills << " kills (" << summary.str() << "), " << completions
+            << " runs finished before their kill\n";
 }
 
 // The crash points a random kill rarely hits: right after a checkpoint, just before and just
@@ -183,8 +186,8 @@ TEST_F(CliTest, KillNineAtCrashPointsResumesByteIdentical) {
       SCOPED_TRACE(std::string{point} + " with --durability " + durability);
       fs::remove(out);
       const int code = test::run_process(
-          {FERRY_CRASHABLE, "get", url("big.bin"), "-o", out.string(), "--limit-rate", rate(6U << 20U),
-           "--durability", durability},
+          {FERRY_CRASHABLE, "get", url("big.bin"), "-o", out.string(), "--limit-rate",
+           rate(6U << 20U), "--durability", durability},
           {std::string{"FERRY_CRASH_AT="} + point}, work / "out.txt", work / "err.txt");
       ASSERT_EQ(code, 128 + SIGKILL) << err("err.txt");
       expect_claims_hold(out, body);
@@ -204,11 +207,11 @@ TEST_F(CliTest, KillNineAtCrashPointsResumesByteIdentical) {
 TEST_F(CliTest, SecondProcessOnTheSameOutputIsRefused) {
   const std::string body = serve("big.bin", test::scaled(16U << 20U));
   const fs::path out = work / "big.bin";
-  test::child_process first{{FERRY_CLI, "get", url("big.bin"), "-o", out.string(),
-                             "--limit-rate", rate(2U << 20U)},
-                            {},
-                            work / "out1.txt",
-                            work / "err1.txt"};
+  test::child_process first{
+      {FERRY_CLI, "get", url("big.bin"), "-o", out.string(), "--limit-rate", rate(2U << 20U)},
+      {},
+      work / "out1.txt",
+      work / "err1.txt"};
   for (int i = 0; i < 500 && !fs::exists(record_path(out)); ++i) {
     std::this_thread::sleep_for(10ms);
   }
@@ -230,8 +233,7 @@ TEST_F(CliTest, ExitCodesFollowTheDocumentedTable) {
             7)
       << err();
   EXPECT_FALSE(fs::exists(out));
-  EXPECT_EQ(ferry({"get", "http://127.0.0.1:1/x", "-o", out.string(), "--retry", "0"}), 3)
-      << err();
+  EXPECT_EQ(ferry({"get", "http://127.0.0.1:1/x", "-o", out.string(), "--retry", "0"}), 3) << err();
   EXPECT_EQ(ferry({"get", url("small.bin")}), 2);  // no -o or -O
   EXPECT_EQ(ferry({"get", url("small.bin"), "-o", out.string(), "--segments", "0"}), 2);
   std::ofstream{out} << "someone else's file";
@@ -253,16 +255,15 @@ TEST_F(CliTest, ExitCodesForTlsAndMalformedResponses) {
 
   // Broken framing is a protocol error (6), reported after two more attempts with the
   // violation's stable code in every event.
-  test::scripted_server broken{[](std::string_view, std::size_t i)
-                                   -> std::optional<test::scripted_answer> {
-    if (i >= 10) {
-      return std::nullopt;
-    }
-    return test::scripted_server::raw(
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFF\r\n");
-  }};
-  const std::string broken_url =
-      "http://127.0.0.1:" + std::to_string(broken.port()) + "/file.bin";
+  test::scripted_server broken{
+      [](std::string_view, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i >= 10) {
+          return std::nullopt;
+        }
+        return test::scripted_server::raw(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFFFF\r\n");
+      }};
+  const std::string broken_url = "http://127.0.0.1:" + std::to_string(broken.port()) + "/file.bin";
   EXPECT_EQ(ferry({"get", broken_url, "-o", out.string(), "--progress", "json"}), 6) << err();
   EXPECT_FALSE(fs::exists(out));
   EXPECT_EQ(broken.requests().size(), 3U);
@@ -294,9 +295,8 @@ TEST_F(CliTest, ListOfUrlsInParallelWithRemoteNames) {
   list.close();
   const fs::path dir = work / "many";
   fs::create_directories(dir);
-  ASSERT_EQ(ferry({"get", "-i", (work / "list.txt").string(), "--parallel", "4", "-d",
-                   dir.string()}),
-            0)
+  ASSERT_EQ(
+      ferry({"get", "-i", (work / "list.txt").string(), "--parallel", "4", "-d", dir.string()}), 0)
       << err();
   for (const auto& [name, body] : files) {
     EXPECT_EQ(read_file(dir / name), body) << name;
@@ -306,8 +306,8 @@ TEST_F(CliTest, ListOfUrlsInParallelWithRemoteNames) {
 TEST_F(CliTest, ProgressAsJsonIsOneObjectPerEvent) {
   const std::string body = serve("mid.bin", 4U << 20U);
   const fs::path out = work / "mid.bin";
-  ASSERT_EQ(ferry({"get", url("mid.bin"), "-o", out.string(), "--progress", "json",
-                   "--limit-rate", "8M"}),
+  ASSERT_EQ(ferry({"get", url("mid.bin"), "-o", out.string(), "--progress", "json", "--limit-rate",
+                   "8M"}),
             0)
       << err();
   std::istringstream lines{err()};
@@ -340,9 +340,9 @@ TEST_F(CliTest, PutChunkedAndWithContentLengthIntoNginxWebDav) {
   const std::string body = test::version_bytes(test::scaled(24U << 20U), 7);
   const fs::path source = work / "up.bin";
   std::ofstream{source, std::ios::binary} << body;
-  ASSERT_EQ(ferry({"put", source.string(), url("dav/chunked.bin"), "--chunked", "--chunk-size",
-                   "256K"}),
-            0)
+  ASSERT_EQ(
+      ferry({"put", source.string(), url("dav/chunked.bin"), "--chunked", "--chunk-size", "256K"}),
+      0)
       << err();
   EXPECT_EQ(read_file(server.root() / "dav" / "chunked.bin"), body);
   ASSERT_EQ(ferry({"put", source.string(), url("dav/length.bin")}), 0) << err();

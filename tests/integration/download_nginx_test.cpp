@@ -121,10 +121,10 @@ TEST_F(DownloadNginxTest, ResumesWithNginxsRealETag) {
   }
   record.etag = [&] {  // the second line of what a finished download keeps: url, ETag, ...
     std::error_code ec;
-    const std::string kept = file_system::local()
-                                 .get_attribute(server.directory() / "probe.bin",
-                                                "user.ferry.validators", ec)
-                                 .value_or("");
+    const std::string kept =
+        file_system::local()
+            .get_attribute(server.directory() / "probe.bin", "user.ferry.validators", ec)
+            .value_or("");
     const auto first = kept.find('\n');
     return kept.substr(first + 1, kept.find('\n', first + 1) - first - 1);
   }();

@@ -11,8 +11,8 @@
 namespace ferry::test {
 
 child_process::child_process(const std::vector<std::string>& argv,
-                             const std::vector<std::string>& env,
-                             const std::filesystem::path& out, const std::filesystem::path& err) {
+                             const std::vector<std::string>& env, const std::filesystem::path& out,
+                             const std::filesystem::path& err) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
   std::vector<char*> args;
   for (const std::string& a : argv) {

@@ -29,8 +29,7 @@ class failing_file_system final : public engine::file_system {
     file_system::local().set_attribute(path, name, value, ec);
   }
   std::optional<std::string> get_attribute(const std::filesystem::path& path,
-                                           const std::string& name,
-                                           std::error_code& ec) override {
+                                           const std::string& name, std::error_code& ec) override {
     return file_system::local().get_attribute(path, name, ec);
   }
 

@@ -25,7 +25,8 @@ std::optional<std::string> request_field(std::string_view request, std::string_v
   while (at != std::string_view::npos) {
     const std::size_t start = at + 2;
     const std::size_t end = head.find("\r\n", start);
-    const std::string_view line = head.substr(start, end == std::string_view::npos ? end : end - start);
+    const std::string_view line =
+        head.substr(start, end == std::string_view::npos ? end : end - start);
     const auto colon = line.find(':');
     if (colon != std::string_view::npos && colon == name.size() &&
         std::equal(name.begin(), name.end(), line.begin(), [](char a, char b) {
@@ -67,12 +68,18 @@ std::optional<asked_range> parse_range(const std::string& value) {
 
 std::string reason_of(unsigned status) {
   switch (status) {
-    case 200: return "OK";
-    case 206: return "Partial Content";
-    case 404: return "Not Found";
-    case 416: return "Range Not Satisfiable";
-    case 503: return "Service Unavailable";
-    default: return "Status";
+    case 200:
+      return "OK";
+    case 206:
+      return "Partial Content";
+    case 404:
+      return "Not Found";
+    case 416:
+      return "Range Not Satisfiable";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
   }
 }
 

@@ -22,16 +22,16 @@ struct resource_version {
 
 /// What to do to one request's answer.
 struct resource_fault {
-  std::size_t version = 0;                  ///< which version this answer serves
-  std::optional<std::size_t> cut_body_at;   ///< close after this many body bytes (FIN)
-  bool reset = false;                       ///< ...with RST instead
-  bool ignore_range = false;                ///< answer 200 with the whole body
-  bool ignore_if_range = false;             ///< serve the range whatever If-Range says (a liar)
-  unsigned status = 0;                      ///< answer this status instead (503, 404, ...)
-  std::string extra_fields;                 ///< "Name: value\r\n" lines added to the head
-  std::optional<std::string> content_range; ///< a lying Content-Range for a 206
-  bool chunked = false;                     ///< chunked framing instead of Content-Length
-  std::chrono::milliseconds stall{0};       ///< wait before answering
+  std::size_t version = 0;                   ///< which version this answer serves
+  std::optional<std::size_t> cut_body_at;    ///< close after this many body bytes (FIN)
+  bool reset = false;                        ///< ...with RST instead
+  bool ignore_range = false;                 ///< answer 200 with the whole body
+  bool ignore_if_range = false;              ///< serve the range whatever If-Range says (a liar)
+  unsigned status = 0;                       ///< answer this status instead (503, 404, ...)
+  std::string extra_fields;                  ///< "Name: value\r\n" lines added to the head
+  std::optional<std::string> content_range;  ///< a lying Content-Range for a 206
+  bool chunked = false;                      ///< chunked framing instead of Content-Length
+  std::chrono::milliseconds stall{0};        ///< wait before answering
 };
 
 /// Deterministic bytes: byte i of version v (a function of i and v only).

@@ -66,10 +66,10 @@ client_setup::client_setup(const common_options& o, const http::url& target, std
                            std::size_t send_chunk, std::error_code& ec, std::string& why)
     : options_(o) {
   ec = {};
-  progress_ = o.progress.empty() ? default_progress_mode(o.silent)
-              : o.progress == "json"  ? progress_mode::json
-              : o.progress == "bar"   ? progress_mode::bar
-                                      : progress_mode::none;
+  progress_ = o.progress.empty()     ? default_progress_mode(o.silent)
+              : o.progress == "json" ? progress_mode::json
+              : o.progress == "bar"  ? progress_mode::bar
+                                     : progress_mode::none;
   for (const std::string& h : o.headers) {
     const auto colon = h.find(':');
     if (colon == std::string::npos || colon == 0) {
@@ -88,9 +88,10 @@ client_setup::client_setup(const common_options& o, const http::url& target, std
   }
   if (!o.user.empty()) {
     const auto colon = o.user.find(':');
-    fields_.push_back({"Authorization", http::basic_authorization(
-                                            o.user.substr(0, colon),
-                                            colon == std::string::npos ? "" : o.user.substr(colon + 1))});
+    fields_.push_back(
+        {"Authorization",
+         http::basic_authorization(o.user.substr(0, colon),
+                                   colon == std::string::npos ? "" : o.user.substr(colon + 1))});
   }
   engine::client_options co;
   co.connect = std::chrono::milliseconds{static_cast<long long>(o.connect_timeout * 1000)};
@@ -102,8 +103,8 @@ client_setup::client_setup(const common_options& o, const http::url& target, std
   // Receive buffers: 1 MiB for one or a few connections (fewer, larger reads and writes: about
   // a fifth faster into tmpfs than 256 KiB), smaller as connections multiply, so that all of
   // them together stay within 4 MiB.
-  co.connection.buffer_size = std::clamp<std::size_t>((4U << 20U) / std::max<std::size_t>(parallel, 1),
-                                                      64U << 10U, 1U << 20U);
+  co.connection.buffer_size = std::clamp<std::size_t>(
+      (4U << 20U) / std::max<std::size_t>(parallel, 1), 64U << 10U, 1U << 20U);
   if (!o.proxy.empty()) {
     co.proxy.proxy = http::url::parse(o.proxy, ec);
     if (ec) {

@@ -11,13 +11,13 @@ namespace ferry::cli {
 
 struct get_options {
   std::string url;
-  std::string output;       // -o FILE ("-" for stdout)
-  bool remote_name = false; // -O
-  std::string list;         // -i FILE of URLs
-  std::size_t parallel = 1; // --parallel N
-  std::string directory;    // -d DIR
+  std::string output;        // -o FILE ("-" for stdout)
+  bool remote_name = false;  // -O
+  std::string list;          // -i FILE of URLs
+  std::size_t parallel = 1;  // --parallel N
+  std::string directory;     // -d DIR
   unsigned segments = 1;
-  std::string checksum;     // sha256:HEX
+  std::string checksum;  // sha256:HEX
   std::string durability = "power";
   bool overwrite = false;
   std::string continue_at;  // -C - (accepted: resuming is always on)

@@ -1,13 +1,13 @@
 // `ferry get`: one URL to a file, or a list of them N at a time, resuming whatever was there.
 #include <fmt/core.h>
 
-#include <chrono>
-#include <filesystem>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
-#include <mutex>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "commands.hpp"
@@ -40,7 +40,8 @@ void add_get_command(CLI::App& app, get_options& o) {
       ->check(CLI::IsMember({"process", "power"}))
       ->capture_default_str();
   get->add_flag("--overwrite", o.overwrite, "Replace an existing file at the output path");
-  get->add_option("-C,--continue-at", o.continue_at, "Accepted for curl (\"-\"): ferry always resumes");
+  get->add_option("-C,--continue-at", o.continue_at,
+                  "Accepted for curl (\"-\"): ferry always resumes");
   add_common_options(*get, o.common);
 }
 
@@ -55,7 +56,8 @@ std::string file_name_from_url(const std::string& text) {
   std::string segment = path.substr(path.find_last_of('/') + 1);
   std::string decoded;
   for (std::size_t i = 0; i < segment.size(); ++i) {
-    if (segment[i] == '%' && i + 2 < segment.size() && std::isxdigit(static_cast<unsigned char>(segment[i + 1])) != 0 &&
+    if (segment[i] == '%' && i + 2 < segment.size() &&
+        std::isxdigit(static_cast<unsigned char>(segment[i + 1])) != 0 &&
         std::isxdigit(static_cast<unsigned char>(segment[i + 2])) != 0) {
       decoded += static_cast<char>(std::stoi(segment.substr(i + 1, 2), nullptr, 16));
       i += 2;
@@ -168,7 +170,8 @@ int run_get(const get_options& o) {
   engine::download_options base;
   base.segments = o.segments;
   base.overwrite = o.overwrite;
-  base.durable = o.durability == "process" ? engine::durability::process : engine::durability::power;
+  base.durable =
+      o.durability == "process" ? engine::durability::process : engine::durability::power;
   if (!o.checksum.empty()) {
     base.checksum = engine::expected_digest::parse(o.checksum);
     if (!base.checksum) {
@@ -220,7 +223,8 @@ int run_get(const get_options& o) {
     engine::download_options options = base;
     options.output = j.output;
     options.stream_output = j.output == "/dev/stdout";
-    options.on_event = [&printer, row = j.row, settled = j.settled](const engine::download_event& e) {
+    options.on_event = [&printer, row = j.row,
+                        settled = j.settled](const engine::download_event& e) {
       printer.on_download(row, e);
       using kind = engine::download_event_kind;
       if (e.kind == kind::paused || e.kind == kind::completed || e.kind == kind::failed) {
@@ -251,7 +255,8 @@ int run_get(const get_options& o) {
     for (std::size_t i : finished) {
       job& j = jobs[i];
       j.result = j.transfer->end_download(j.pending, j.ec);
-      j.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - j.started).count();
+      j.seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - j.started).count();
       j.finished = true;
       j.transfer.reset();  // a long list keeps results, not transfers
       j.pending = {};
@@ -278,7 +283,8 @@ int run_get(const get_options& o) {
       code = code == 0 ? exit_code_for(j.ec) : code;
     } else if (setup.progress() != progress_mode::json && !o.common.silent &&
                j.result.already_complete) {
-      fmt::print(stderr, "ferry: {} -> {}: {} bytes, already complete (the server's validators match)\n",
+      fmt::print(stderr,
+                 "ferry: {} -> {}: {} bytes, already complete (the server's validators match)\n",
                  j.url, j.output.string(), j.result.length);
     } else if (setup.progress() != progress_mode::json && !o.common.silent) {
       const std::string how = j.result.resumed > 0
@@ -296,7 +302,9 @@ int run_get(const get_options& o) {
   }
   if (signal != 0) {
     if (setup.progress() != progress_mode::json) {
-      fmt::print(stderr, "ferry: interrupted; the partial file and its record are saved: run the same command to resume\n");
+      fmt::print(stderr,
+                 "ferry: interrupted; the partial file and its record are saved: run the same "
+                 "command to resume\n");
     }
     return 128 + signal;
   }

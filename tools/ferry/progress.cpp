@@ -35,8 +35,8 @@ std::string reason_of(std::error_code ec) {
 
 // `,"code":NAME,"reason":TEXT`: the stable name for scripts, the text for people.
 std::string reason_fields(std::error_code ec) {
-  return fmt::format(",\"code\":{},\"reason\":{}",
-                     json_string(std::string{engine::code_name(ec)}), json_string(reason_of(ec)));
+  return fmt::format(",\"code\":{},\"reason\":{}", json_string(std::string{engine::code_name(ec)}),
+                     json_string(reason_of(ec)));
 }
 
 }  // namespace
@@ -144,8 +144,7 @@ void progress_printer::on_download(std::size_t r, const engine::download_event& 
     case kind::failed:
       it.status = "failed: " + reason_of(e.reason);
       if (mode_ == progress_mode::json) {
-        json(r, "failed",
-             fmt::format("{},\"status\":{}", reason_fields(e.reason), e.status));
+        json(r, "failed", fmt::format("{},\"status\":{}", reason_fields(e.reason), e.status));
       }
       break;
   }
@@ -204,7 +203,8 @@ std::string progress_printer::render(const row& r) const {
   std::string bar;
   std::string percent = "   ?";
   if (r.total && *r.total > 0) {
-    const double fraction = std::min(1.0, static_cast<double>(r.done) / static_cast<double>(*r.total));
+    const double fraction =
+        std::min(1.0, static_cast<double>(r.done) / static_cast<double>(*r.total));
     const int filled = static_cast<int>(fraction * width);
     bar = "[" + std::string(static_cast<std::size_t>(filled), '#') +
           std::string(static_cast<std::size_t>(width - filled), '.') + "]";
@@ -213,10 +213,10 @@ std::string progress_printer::render(const row& r) const {
     bar = "[" + std::string(width, '?') + "]";
   }
   std::string name = r.name.size() > 28 ? "..." + r.name.substr(r.name.size() - 25) : r.name;
-  std::string line = fmt::format("{:<28} {} {} {:>10} / {:<10} {:>11}/s", name, bar, percent,
-                                 human(static_cast<double>(r.done)),
-                                 r.total ? human(static_cast<double>(*r.total)) : "?",
-                                 human(r.rate));
+  std::string line =
+      fmt::format("{:<28} {} {} {:>10} / {:<10} {:>11}/s", name, bar, percent,
+                  human(static_cast<double>(r.done)),
+                  r.total ? human(static_cast<double>(*r.total)) : "?", human(r.rate));
   if (!r.status.empty()) {
     line += "  " + r.status;
   } else if (r.eta) {

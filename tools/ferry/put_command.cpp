@@ -59,10 +59,9 @@ int run_put(const put_options& o) {
   }
   options.on_event = [&](const engine::upload_event& e) { printer.on_upload(row, e); };
   const bool from_stdin = o.source == "-";
-  engine::upload transfer{setup.client(), target,
-                          from_stdin ? engine::descriptor_body(STDIN_FILENO)
-                                     : engine::file_body(o.source),
-                          options};
+  engine::upload transfer{
+      setup.client(), target,
+      from_stdin ? engine::descriptor_body(STDIN_FILENO) : engine::file_body(o.source), options};
   const auto started = std::chrono::steady_clock::now();
   engine::async_result pending = transfer.begin_upload({});
   int signal = 0;
@@ -76,7 +75,8 @@ int run_put(const put_options& o) {
   }
   const engine::upload_result result = transfer.end_upload(pending, ec);
   printer.finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (signal != 0) {
     return 128 + signal;
   }

@@ -48,9 +48,9 @@ class posix_file final : public file {
     const auto* data = static_cast<const char*>(bytes.data);
     std::size_t done = 0;
     while (done < bytes.size) {
-      const ssize_t n =
-          sequential_ ? ::write(fd_, data + done, bytes.size - done)
-                      : ::pwrite(fd_, data + done, bytes.size - done, static_cast<off_t>(offset + done));
+      const ssize_t n = sequential_ ? ::write(fd_, data + done, bytes.size - done)
+                                    : ::pwrite(fd_, data + done, bytes.size - done,
+                                               static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR) {
           continue;
@@ -210,8 +210,7 @@ class posix_file_system final : public file_system {
 
   using file_system::get_attribute;
   std::optional<std::string> get_attribute(const std::filesystem::path& path,
-                                           const std::string& name,
-                                           std::error_code& ec) override {
+                                           const std::string& name, std::error_code& ec) override {
     ec = {};
     char value[4096];
     const ssize_t n = ::getxattr(path.c_str(), name.c_str(), value, sizeof value);

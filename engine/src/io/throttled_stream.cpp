@@ -32,8 +32,7 @@ async_result throttled_stream::begin_receive(mutable_buffer buffer, async_callba
   return user;
 }
 
-void throttled_stream::receive_when_granted(async_result own, mutable_buffer into,
-                                            timeout limit) {
+void throttled_stream::receive_when_granted(async_result own, mutable_buffer into, timeout limit) {
   const std::size_t want = std::min(into.size, receive_grant);
   const std::size_t granted = want == 0 ? 0 : limit_->acquire(want);
   if (granted == 0 && want != 0) {
@@ -59,8 +58,7 @@ void throttled_stream::receive_when_granted(async_result own, mutable_buffer int
 }
 
 async_result throttled_stream::begin_send(std::span<const const_buffer> buffers,
-                                          async_callback callback, state_ref state,
-                                          timeout limit) {
+                                          async_callback callback, state_ref state, timeout limit) {
   async_result own = start_operation(operation_kind::send, std::move(callback), state);
   async_result user = own;
   if (buffers.size() > send_buffers_.size()) {

@@ -58,8 +58,8 @@ constexpr const char* validators_attribute = "user.ferry.validators";
 
 // RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds.
 std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
-  if (!value.empty() && std::all_of(value.begin(), value.end(),
-                                    [](char c) { return c >= '0' && c <= '9'; })) {
+  if (!value.empty() &&
+      std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     if (value.size() > 9) {
       return std::chrono::seconds{999999999};
     }
@@ -125,8 +125,8 @@ bool same_version(const resume_record& r, const http::response_head& head) {
 // call or two per download; a list of small files would feel it).
 std::uint64_t fresh_seed() {
   static std::atomic<std::uint64_t> counter{0};
-  const auto now = static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  const auto now =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   return now ^ (++counter * 0x9e3779b97f4a7c15ULL);
 }
 
@@ -244,18 +244,18 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     segment(impl& owner, std::uint64_t from, std::optional<std::uint64_t> to, bool plain)
         : first(from), end(to), next(from), whole(plain), sink(owner, *this) {}
 
-    std::uint64_t first;                   // the range asked for starts here
-    std::optional<std::uint64_t> end;      // one past its last byte; empty: to the end
-    std::uint64_t next;                    // where the next body byte goes
-    std::optional<std::uint64_t> body_end; // where this response's body ends, if known
-    bool whole;                            // a plain GET, no Range
-    bool probe = false;                    // the first request of a segmented download
-    bool done = false;                     // reached `end` and stopped its exchange
-    bool satisfied = false;                // a 416 confirmed that the file is complete
-    bool dropped = false;                  // stopped by the download; its outcome is ignored
-    bool confirm = false;                  // asks whether an existing output is current
-    unsigned malformed_run = 0;            // malformed answers in a row for this range
-    std::error_code restart_reason;        // this response restarted the download
+    std::uint64_t first;                    // the range asked for starts here
+    std::optional<std::uint64_t> end;       // one past its last byte; empty: to the end
+    std::uint64_t next;                     // where the next body byte goes
+    std::optional<std::uint64_t> body_end;  // where this response's body ends, if known
+    bool whole;                             // a plain GET, no Range
+    bool probe = false;                     // the first request of a segmented download
+    bool done = false;                      // reached `end` and stopped its exchange
+    bool satisfied = false;                 // a 416 confirmed that the file is complete
+    bool dropped = false;                   // stopped by the download; its outcome is ignored
+    bool confirm = false;                   // asks whether an existing output is current
+    unsigned malformed_run = 0;             // malformed answers in a row for this range
+    std::error_code restart_reason;         // this response restarted the download
     unsigned status = 0;
     std::optional<std::chrono::seconds> retry_after;
     async_result exchange;
@@ -405,11 +405,11 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   void on_confirm(segment& seg, const http::response_head& head, std::error_code& ec) {
-    const bool unchanged = head.status == 304 ||
-                           (head.status >= 200 && head.status <= 299 &&
-                            !validators_differ(record_, head) &&
-                            head.content_length == record_.length &&
-                            (!strong_etag(head).empty() || !last_modified(head).empty()));
+    const bool unchanged =
+        head.status == 304 ||
+        (head.status >= 200 && head.status <= 299 && !validators_differ(record_, head) &&
+         head.content_length == record_.length &&
+         (!strong_etag(head).empty() || !last_modified(head).empty()));
     if (unchanged) {
       seg.satisfied = true;
       result_.already_complete = true;
@@ -494,7 +494,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       largest->end = middle;
       gaps.insert(largest + 1, second);
     }
-    std::sort(gaps.begin(), gaps.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::sort(gaps.begin(), gaps.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
   }
 
   segment& launch(std::uint64_t first, std::optional<std::uint64_t> end, bool whole) {
@@ -584,8 +585,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // A 200 (or another 2xx): the whole resource from byte 0.
   void on_whole_content(segment& seg, const http::response_head& head, std::error_code& ec) {
     if (!seg.whole && !written_.empty()) {
-      restart(seg, validators_differ(record_, head) ? std::error_code{error::validator_changed}
-                                                    : std::error_code{error::range_ignored},
+      restart(seg,
+              validators_differ(record_, head) ? std::error_code{error::validator_changed}
+                                               : std::error_code{error::range_ignored},
               ec);
       if (ec) {
         return;
@@ -1180,7 +1182,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   bool streaming_ = false;
   bool record_on_disk_ = false;  // a record exists (found, or saved by this download)
-  bool confirming_ = false;  // the output exists; only asking whether it is current
+  bool confirming_ = false;      // the output exists; only asking whether it is current
   bool owns_partial_ = false;
   bool discard_partial_ = false;
   bool backing_off_ = false;

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "../io/detail/or_throw.hpp"
-
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/transfer/digest.hpp"
@@ -185,8 +184,8 @@ void save_resume_record(file_system& files, const std::filesystem::path& path,
   temporary += ".tmp";
   {
     std::unique_ptr<file> f = files.open(
-        temporary,
-        open_mode::write | open_mode::create | open_mode::truncate | open_mode::private_, ec);
+        temporary, open_mode::write | open_mode::create | open_mode::truncate | open_mode::private_,
+        ec);
     if (ec) {
       return;
     }
@@ -214,8 +213,9 @@ std::optional<resume_record> load_resume_record(file_system& files,
 
 void save_resume_record(file_system& files, const std::filesystem::path& path,
                         const resume_record& record, bool durable) {
-  detail::or_throw("save_resume_record",
-                   [&](std::error_code& ec) { save_resume_record(files, path, record, durable, ec); });
+  detail::or_throw("save_resume_record", [&](std::error_code& ec) {
+    save_resume_record(files, path, record, durable, ec);
+  });
 }
 
 }  // namespace ferry::engine

@@ -91,8 +91,8 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
         clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
         backoff_(loop_, clock_),
         sink_([this](std::string_view bytes, std::error_code&) {
-          const std::size_t room = options_.keep_response - std::min(options_.keep_response,
-                                                                     result_.response.size());
+          const std::size_t room =
+              options_.keep_response - std::min(options_.keep_response, result_.response.size());
           result_.response.append(bytes.substr(0, std::min(room, bytes.size())));
         }) {}
 
@@ -208,7 +208,8 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
       return retry(ec, x.head.status,
                    options_.malformed_delay * (1U << std::min(malformed_run_ - 1, 16U)));
     }
-    const bool again = (ec && is_transient(ec)) || (!ec && http::is_retryable_status(x.head.status));
+    const bool again =
+        (ec && is_transient(ec)) || (!ec && http::is_retryable_status(x.head.status));
     if (again && transient_retries_ < options_.retries) {
       ++transient_retries_;
       return retry(ec ? ec : std::error_code{error::http_error_status}, x.head.status,
@@ -307,7 +308,8 @@ upload_result upload::end_upload(async_result& result, std::error_code& ec) {
 }
 
 upload_result upload::end_upload(async_result& result) {
-  return detail::or_throw("end_upload", [&](std::error_code& ec) { return end_upload(result, ec); });
+  return detail::or_throw("end_upload",
+                          [&](std::error_code& ec) { return end_upload(result, ec); });
 }
 
 upload_result upload::run(std::error_code& ec) {

@@ -72,9 +72,9 @@ TEST(EngineError, EveryCodeHasAStableUniqueSnakeCaseName) {
   for (const std::error_code& ec : codes) {
     const std::string_view name = code_name(ec);
     ASSERT_FALSE(name.empty()) << ec.message();
-    EXPECT_TRUE(std::all_of(name.begin(), name.end(),
-                            [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; }))
-        << name;
+    EXPECT_TRUE(std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || c == '_';
+    })) << name;
     EXPECT_TRUE(names.insert(name).second) << "two codes are called " << name;
   }
   EXPECT_EQ(code_name(error::validator_changed), "validator_changed");

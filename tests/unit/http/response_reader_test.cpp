@@ -250,9 +250,9 @@ TEST(ResponseReader, GarbageIsRefusedBeforeAWholeHeadArrives) {
 }
 
 TEST(ResponseReader, VersionsOtherThanOneZeroAndOneOneAreUnsupported) {
-  for (const char* line : {"HTTP/9.9 200 OK\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n",
-                           "HTTP/2 200\r\n\r\n", "HTTP/1.2 200 OK\r\n\r\n",
-                           "HTTP/0.9 200 OK\r\n\r\n"}) {
+  for (const char* line :
+       {"HTTP/9.9 200 OK\r\n\r\n", "HTTP/2.0 200 OK\r\n\r\n", "HTTP/2 200\r\n\r\n",
+        "HTTP/1.2 200 OK\r\n\r\n", "HTTP/0.9 200 OK\r\n\r\n"}) {
     EXPECT_EQ(error_of(line), error::unsupported_version) << line;
   }
 }
@@ -288,8 +288,7 @@ TEST(ResponseReader, ReasonlessHeadStillObeysTheHeaderLimit) {
   options.header_limit = 1024;
   const std::string huge = "HTTP/1.1 200\r\nX-Big: " + std::string(4096, 'a') + "\r\n\r\n";
   EXPECT_EQ(error_of(huge, options), error::header_too_large);
-  EXPECT_EQ(error_of("HTTP/1.1 200 OK" + std::string(4096, 'a'), options),
-            error::header_too_large);
+  EXPECT_EQ(error_of("HTTP/1.1 200 OK" + std::string(4096, 'a'), options), error::header_too_large);
 }
 
 TEST(ResponseReader, BodyLimitIsEnforced) {
@@ -329,8 +328,7 @@ TEST(ResponseReader, InterimResponsesAndThenNothingIsNoFinalResponse) {
   EXPECT_EQ(error_of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n"),
             error::no_final_response);
   // After a 1xx, a final response that starts and is cut is a partial message.
-  EXPECT_EQ(error_of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"),
-            error::partial_message);
+  EXPECT_EQ(error_of("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"), error::partial_message);
 }
 
 TEST(ResponseReader, ConnectionCloseAndHttp10AreNotReused) {

@@ -47,20 +47,20 @@ enum class error {
   file_io_error,      ///< Any other failure of a read, write, sync or rename.
 
   // Transfers.
-  http_error_status,   ///< The server answered with a status that is not the content (a 404,
-                       ///< or a 503 after every retry); its body was not written.
-  bad_content_range,   ///< A 206 whose Content-Range is not exactly the range asked for (or
-                       ///< none: a multipart/byteranges answer to a single range).
+  http_error_status,  ///< The server answered with a status that is not the content (a 404,
+                      ///< or a 503 after every retry); its body was not written.
+  bad_content_range,  ///< A 206 whose Content-Range is not exactly the range asked for (or
+                      ///< none: a multipart/byteranges answer to a single range).
   unexpected_partial_content,  ///< A 206 to a request that asked for no range.
-  range_ignored,       ///< The server answered a range request with the whole resource (200):
-                       ///< a download restarts from zero (a restart's reason).
+  range_ignored,          ///< The server answered a range request with the whole resource (200):
+                          ///< a download restarts from zero (a restart's reason).
   range_not_satisfiable,  ///< A 416 that does not say the file on disk is complete: a download
                           ///< restarts from zero (a restart's reason).
-  validator_changed,   ///< The resource changed on the server (ETag, Last-Modified or length)
-                       ///< more often than a download restarts.
-  length_mismatch,     ///< The finished file's length is not the length the server announced.
-  checksum_mismatch,   ///< The finished file's digest is not the expected one.
-  output_exists,       ///< The output path holds a file that ferry may not replace.
+  validator_changed,      ///< The resource changed on the server (ETag, Last-Modified or length)
+                          ///< more often than a download restarts.
+  length_mismatch,        ///< The finished file's length is not the length the server announced.
+  checksum_mismatch,      ///< The finished file's digest is not the expected one.
+  output_exists,          ///< The output path holds a file that ferry may not replace.
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table
@@ -69,23 +69,23 @@ enum class error {
 /// `if (ec == condition::retryable) ...`. A code may be in several groups; every protocol
 /// failure of the http layer is in exactly one of `retryable` and `malformed`.
 enum class condition {
-  retryable = 1,  ///< Transient: another attempt may well succeed (timeouts, resets, refused or
-                  ///< lost connections, a close in the middle of a body, a stale keep-alive).
-  network,        ///< The network or the peer failed (any category, OS codes included).
-  protocol,       ///< The peer broke a protocol (HTTP framing, TLS records, redirect rules).
-  local_io,       ///< The local file system failed.
-  verification,   ///< The peer or the bytes could not be verified (certificates, checksums).
-  cancelled,      ///< The caller (or shutdown) stopped the operation.
-  usage,          ///< The caller misused the API (end twice, wrong result, bad argument or
-                  ///< URL).
-  http_status,    ///< The server answered with an error status.
-  conflict,       ///< The output is another's: it exists, or another process holds it.
-  tls,            ///< TLS failed: the handshake, the certificate, or a record.
+  retryable = 1,     ///< Transient: another attempt may well succeed (timeouts, resets, refused or
+                     ///< lost connections, a close in the middle of a body, a stale keep-alive).
+  network,           ///< The network or the peer failed (any category, OS codes included).
+  protocol,          ///< The peer broke a protocol (HTTP framing, TLS records, redirect rules).
+  local_io,          ///< The local file system failed.
+  verification,      ///< The peer or the bytes could not be verified (certificates, checksums).
+  cancelled,         ///< The caller (or shutdown) stopped the operation.
+  usage,             ///< The caller misused the API (end twice, wrong result, bad argument or
+                     ///< URL).
+  http_status,       ///< The server answered with an error status.
+  conflict,          ///< The output is another's: it exists, or another process holds it.
+  tls,               ///< TLS failed: the handshake, the certificate, or a record.
   resource_changed,  ///< The resource on the server is not the one whose bytes are on disk
                      ///< (a restart's reason: validator_changed, range_ignored, ...).
-  malformed,      ///< A deterministic protocol violation: the same server will answer the same
-                  ///< way again (bad framing, a status line that does not parse, a
-                  ///< Content-Range that cannot be matched). Retried at most twice.
+  malformed,         ///< A deterministic protocol violation: the same server will answer the same
+                     ///< way again (bad framing, a status line that does not parse, a
+                     ///< Content-Range that cannot be matched). Retried at most twice.
 };
 
 /// The stable snake_case name of `ec` (`"validator_changed"`, `"bad_chunk"`,

@@ -58,7 +58,8 @@ class loop_state {
   }
 
   /// Registers `object` with `loop` until the object is destroyed.
-  static void add(const std::shared_ptr<loop_state>& loop, const std::shared_ptr<abortable>& object);
+  static void add(const std::shared_ptr<loop_state>& loop,
+                  const std::shared_ptr<abortable>& object);
   /// Marks the loop as shutting down and aborts every registered object that is still alive.
   void abort_all() noexcept;
 

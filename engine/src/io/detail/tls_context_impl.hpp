@@ -2,8 +2,8 @@
 #pragma once
 
 #include <atomic>
-#include <mutex>
 #include <boost/asio/ssl/context.hpp>
+#include <mutex>
 
 namespace ferry::engine::detail {
 

@@ -2,12 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <mutex>
-
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "ferry/engine/error.hpp"

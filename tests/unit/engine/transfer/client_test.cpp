@@ -76,9 +76,10 @@ TEST_F(ClientTest, RedirectToAnotherHostKeepsCookiesApart) {
 }
 
 TEST_F(ClientTest, LocationWithSpacesAndRawUtf8IsFollowedPercentEncoded) {
-  scripted_server server{{scripted_server::raw("HTTP/1.1 302 Found\r\nLocation: /new place/caf\xc3\xa9"
-                                               "?q=\xe2\x82\xac\r\nContent-Length: 0\r\n\r\n"),
-                          scripted_server::ok("moved")}};
+  scripted_server server{
+      {scripted_server::raw("HTTP/1.1 302 Found\r\nLocation: /new place/caf\xc3\xa9"
+                            "?q=\xe2\x82\xac\r\nContent-Length: 0\r\n\r\n"),
+       scripted_server::ok("moved")}};
   client c{loop, tls};
   memory_sink sink;
   std::error_code ec;
@@ -93,9 +94,8 @@ TEST_F(ClientTest, LocationWithSpacesAndRawUtf8IsFollowedPercentEncoded) {
 }
 
 TEST_F(ClientTest, StatusLineWithoutAReasonIsAccepted) {
-  scripted_server server{
-      {scripted_server::raw("HTTP/1.1 200\r\nContent-Length: 5\r\n\r\nhello"),
-       scripted_server::raw("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n")}};
+  scripted_server server{{scripted_server::raw("HTTP/1.1 200\r\nContent-Length: 5\r\n\r\nhello"),
+                          scripted_server::raw("HTTP/1.1 404\r\nContent-Length: 0\r\n\r\n")}};
   client c{loop, tls};
   memory_sink sink;
   std::error_code ec;

@@ -7,8 +7,8 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <future>
+#include <map>
 #include <mutex>
 #include <random>
 
@@ -132,8 +132,8 @@ class DownloadTest : public test::loop_fixture {
 
 TEST_F(DownloadTest, FreshDownloadIsByteIdenticalAndRenamedIntoPlace) {
   const std::string body = test::version_bytes(300'000, 0);
-  scripted_server server{resource_responder({{body, "\"v0\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   client c{loop, tls};
   std::error_code ec;
   const download_result r = run(c, server, options(), ec);
@@ -165,15 +165,14 @@ TEST_F(DownloadTest, ClosesAtSeededOffsetsResumeToAByteIdenticalFile) {
       cuts.push_back(cut);
       left -= cut;
     }
-    scripted_server server{resource_responder(
-        {{body, "\"etag-0\"", ""}}, [cuts](std::size_t i) {
-          resource_fault f;
-          if (i < cuts.size()) {
-            f.cut_body_at = cuts[i];
-            f.reset = false;
-          }
-          return f;
-        })};
+    scripted_server server{resource_responder({{body, "\"etag-0\"", ""}}, [cuts](std::size_t i) {
+      resource_fault f;
+      if (i < cuts.size()) {
+        f.cut_body_at = cuts[i];
+        f.reset = false;
+      }
+      return f;
+    })};
     std::filesystem::remove(output);
     client c{loop, tls};
     std::error_code ec;
@@ -238,15 +237,15 @@ TEST_F(DownloadTest, ServerThatIgnoresRangeRestartsCleanlyFromZero) {
 TEST_F(DownloadTest, ChangedETagRestartsWithTheReasonAndNeverSplices) {
   const std::string v0 = test::version_bytes(120'000, 0);
   const std::string v1 = test::version_bytes(90'000, 1);
-  scripted_server server{resource_responder({{v0, "\"zero\"", ""}, {v1, "\"one\"", ""}},
-                                            [](std::size_t i) {
-                                              resource_fault f;
-                                              f.version = i == 0 ? 0 : 1;
-                                              if (i == 0) {
-                                                f.cut_body_at = 50'000;
-                                              }
-                                              return f;
-                                            })};
+  scripted_server server{
+      resource_responder({{v0, "\"zero\"", ""}, {v1, "\"one\"", ""}}, [](std::size_t i) {
+        resource_fault f;
+        f.version = i == 0 ? 0 : 1;
+        if (i == 0) {
+          f.cut_body_at = 50'000;
+        }
+        return f;
+      })};
   event_log log;
   std::error_code ec;
   (void)run_logged(server, log, ec);
@@ -304,8 +303,8 @@ TEST_F(DownloadTest, ResourceThatKeepsChangingFailsAfterTheRestartLimit) {
 TEST_F(DownloadTest, RangeNotSatisfiableWithTheLengthOnDiskMeansComplete) {
   const std::string body = test::version_bytes(64'000, 0);
   std::ofstream{partial_path(output), std::ios::binary} << body;
-  scripted_server server{resource_responder({{body, "\"e\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"e\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   resume_record record;
   record.url = url_of(server).text();
   record.etag = "\"e\"";
@@ -325,8 +324,8 @@ TEST_F(DownloadTest, RangeNotSatisfiableWithAnotherLengthRestarts) {
   const std::string old_body = test::version_bytes(64'000, 0);
   const std::string body = test::version_bytes(40'000, 1);
   std::ofstream{partial_path(output), std::ios::binary} << old_body;
-  scripted_server server{resource_responder({{body, "\"e\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"e\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   resume_record record;
   record.url = url_of(server).text();
   record.etag = "\"e\"";
@@ -404,18 +403,18 @@ TEST_F(DownloadTest, ServiceUnavailableWaitsForRetryAfter) {
 
 TEST_F(DownloadTest, StalledBodyTimesOutAndResumes) {
   const std::string body = test::version_bytes(60'000, 0);
-  scripted_server server{[&](std::string_view request, std::size_t i)
-                             -> std::optional<test::scripted_answer> {
-    if (i > 5) {
-      return std::nullopt;
-    }
-    auto a = test::answer_resource(request, {{body, "\"s\"", ""}}, {});
-    if (i == 0) {
-      a.trickle = 10'000;  // 10 kB, then silence longer than the stall limit
-      a.trickle_delay = std::chrono::milliseconds{3000};
-    }
-    return a;
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i > 5) {
+          return std::nullopt;
+        }
+        auto a = test::answer_resource(request, {{body, "\"s\"", ""}}, {});
+        if (i == 0) {
+          a.trickle = 10'000;  // 10 kB, then silence longer than the stall limit
+          a.trickle_delay = std::chrono::milliseconds{3000};
+        }
+        return a;
+      }};
   client_options co;
   co.connection.stall = std::chrono::milliseconds{200};
   client c{loop, tls, co};
@@ -461,8 +460,8 @@ TEST_F(DownloadTest, ErrorStatusWritesNothingAndLeavesNothing) {
 TEST_F(DownloadTest, ExistingOutputIsNeverOverwrittenUnlessAsked) {
   std::ofstream{output} << "precious";
   const std::string body = test::version_bytes(1000, 0);
-  scripted_server server{resource_responder({{body, "", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "", ""}}, [](std::size_t) { return resource_fault{}; })};
   client c{loop, tls};
   std::error_code ec;
   (void)run(c, server, options(), ec);
@@ -481,12 +480,12 @@ TEST_F(DownloadTest, CompleteFileIsConfirmedWithItsValidatorsNotFetchedAgain) {
   const std::string v0 = test::version_bytes(40'000, 0);
   const std::string v1 = test::version_bytes(40'000, 1);
   std::atomic<std::size_t> version{0};
-  scripted_server server{resource_responder({{v0, "\"c0\"", ""}, {v1, "\"c1\"", ""}},
-                                            [&](std::size_t) {
-                                              resource_fault f;
-                                              f.version = version.load();
-                                              return f;
-                                            })};
+  scripted_server server{
+      resource_responder({{v0, "\"c0\"", ""}, {v1, "\"c1\"", ""}}, [&](std::size_t) {
+        resource_fault f;
+        f.version = version.load();
+        return f;
+      })};
   client c{loop, tls};
   std::error_code ec;
   (void)run(c, server, options(), ec);
@@ -508,8 +507,8 @@ TEST_F(DownloadTest, CompleteFileIsConfirmedWithItsValidatorsNotFetchedAgain) {
 
 TEST_F(DownloadTest, CorruptedOrTruncatedRecordIsIgnoredAndTheDownloadRestarts) {
   const std::string body = test::version_bytes(50'000, 0);
-  scripted_server server{resource_responder({{body, "\"r\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"r\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   resume_record record;
   record.url = url_of(server).text();
   record.etag = "\"r\"";
@@ -517,9 +516,9 @@ TEST_F(DownloadTest, CorruptedOrTruncatedRecordIsIgnoredAndTheDownloadRestarts) 
   record.ranges.add(0, 20'000);
   const std::string good = encode(record);
   const std::vector<std::string> damaged = {
-      good.substr(0, good.size() / 2),                       // truncated
-      std::string(good.size(), '\0'),                        // zeroed
-      "ferry-resume 2" + good.substr(good.find('\n')),       // another version
+      good.substr(0, good.size() / 2),                  // truncated
+      std::string(good.size(), '\0'),                   // zeroed
+      "ferry-resume 2" + good.substr(good.find('\n')),  // another version
       [&] {
         std::string s = good;
         s[s.find("20000")] = '3';  // one digit changed: the checksum says no
@@ -545,16 +544,16 @@ TEST_F(DownloadTest, CorruptedOrTruncatedRecordIsIgnoredAndTheDownloadRestarts) 
 
 TEST_F(DownloadTest, SecondDownloadToTheSameOutputIsRefused) {
   const std::string body = test::version_bytes(200'000, 0);
-  scripted_server server{[&](std::string_view request, std::size_t i)
-                             -> std::optional<test::scripted_answer> {
-    if (i > 3) {
-      return std::nullopt;
-    }
-    auto a = test::answer_resource(request, {{body, "\"l\"", ""}}, {});
-    a.trickle = 1000;
-    a.trickle_delay = std::chrono::milliseconds{20};
-    return a;
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i > 3) {
+          return std::nullopt;
+        }
+        auto a = test::answer_resource(request, {{body, "\"l\"", ""}}, {});
+        a.trickle = 1000;
+        a.trickle_delay = std::chrono::milliseconds{20};
+        return a;
+      }};
   client c{loop, tls};
   std::promise<void> started;
   std::once_flag once;
@@ -583,18 +582,18 @@ TEST_F(DownloadTest, SecondDownloadToTheSameOutputIsRefused) {
 
 TEST_F(DownloadTest, PauseKeepsTheRecordAndResumeFinishes) {
   const std::string body = test::version_bytes(400'000, 0);
-  scripted_server server{[&](std::string_view request, std::size_t i)
-                             -> std::optional<test::scripted_answer> {
-    if (i > 5) {
-      return std::nullopt;
-    }
-    auto a = test::answer_resource(request, {{body, "\"p\"", ""}}, {});
-    if (i == 0) {
-      a.trickle = 16'000;
-      a.trickle_delay = std::chrono::milliseconds{20};
-    }
-    return a;
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i > 5) {
+          return std::nullopt;
+        }
+        auto a = test::answer_resource(request, {{body, "\"p\"", ""}}, {});
+        if (i == 0) {
+          a.trickle = 16'000;
+          a.trickle_delay = std::chrono::milliseconds{20};
+        }
+        return a;
+      }};
   client c{loop, tls};
   std::promise<void> paused;
   std::atomic<int> progress_events{0};
@@ -636,8 +635,8 @@ TEST_F(DownloadTest, PauseKeepsTheRecordAndResumeFinishes) {
 TEST_F(DownloadTest, SegmentsFetchDisjointRangesIntoOneFile) {
   const std::size_t length = test::scaled(16U << 20U);
   const std::string body = test::version_bytes(length, 0);
-  scripted_server server{resource_responder({{body, "\"seg\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"seg\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   client c{loop, tls};
   download_options o = segmented();
   std::error_code ec;
@@ -691,20 +690,20 @@ TEST_F(DownloadTest, ServerWithoutRangesFallsBackToOneConnection) {
 // Progress: the steps add up to what was received; resumed bytes count as on disk, not received.
 TEST_F(DownloadTest, ProgressStepsAddUpAndResumedBytesAreOnDiskNotReceived) {
   const std::string body = test::version_bytes(2U << 20U, 0);
-  scripted_server server{[&](std::string_view request, std::size_t i)
-                             -> std::optional<test::scripted_answer> {
-    if (i > 3) {
-      return std::nullopt;
-    }
-    resource_fault f;
-    if (i == 0) {
-      f.cut_body_at = 500'000;
-    }
-    auto a = test::answer_resource(request, {{body, "\"g\"", ""}}, f);
-    a.trickle = 64 * 1024;
-    a.trickle_delay = std::chrono::milliseconds{5};
-    return a;
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i > 3) {
+          return std::nullopt;
+        }
+        resource_fault f;
+        if (i == 0) {
+          f.cut_body_at = 500'000;
+        }
+        auto a = test::answer_resource(request, {{body, "\"g\"", ""}}, f);
+        a.trickle = 64 * 1024;
+        a.trickle_delay = std::chrono::milliseconds{5};
+        return a;
+      }};
   client c{loop, tls};
   download_options o = options();
   o.retry.attempts = 0;
@@ -755,8 +754,8 @@ TEST_F(DownloadTest, ChunkedBodyOfUnknownLengthDownloadsAndResumes) {
 
 TEST_F(DownloadTest, ChecksumMismatchFailsAndLeavesTheOutputUntouched) {
   const std::string body = test::version_bytes(10'000, 0);
-  scripted_server server{resource_responder({{body, "", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "", ""}}, [](std::size_t) { return resource_fault{}; })};
   client c{loop, tls};
   download_options o = options();
   o.checksum = expected_digest::parse("sha256:" + std::string(64, '0'));
@@ -818,8 +817,8 @@ TEST_F(DownloadTest, FailingStreamAtEveryOperationStillEndsByteIdentical) {
   for (; fail_at < 200; ++fail_at) {
     SCOPED_TRACE("fail_at " + std::to_string(fail_at));
     std::filesystem::remove(output);
-    scripted_server server{resource_responder({{body, "\"f\"", ""}},
-                                              [](std::size_t) { return resource_fault{}; })};
+    scripted_server server{
+        resource_responder({{body, "\"f\"", ""}}, [](std::size_t) { return resource_fault{}; })};
     std::atomic<int> injected{0};
     std::atomic<std::size_t> opened{0};
     client_options co;
@@ -828,8 +827,8 @@ TEST_F(DownloadTest, FailingStreamAtEveryOperationStillEndsByteIdentical) {
       if (opened++ > 0) {
         return s;  // only the first connection fails
       }
-      return std::make_unique<test::failing_stream>(std::move(s), fail_at,
-                                                    error::connection_reset, &injected);
+      return std::make_unique<test::failing_stream>(std::move(s), fail_at, error::connection_reset,
+                                                    &injected);
     };
     client c{loop, tls, co};
     std::error_code ec;
@@ -848,8 +847,8 @@ TEST_F(DownloadTest, FailingStreamAtEveryOperationStillEndsByteIdentical) {
 // succeeds), never a wrong file at the output path; a later run with a good disk completes.
 TEST_F(DownloadTest, FailingFileLayerAtEveryOperationNeverLeavesAWrongOutput) {
   const std::string body = test::version_bytes(300'000, 0);
-  scripted_server server{resource_responder({{body, "\"d\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"d\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   client_options co;
   co.connection.buffer_size = 32 * 1024;
   client c{loop, tls, co};
@@ -901,8 +900,8 @@ TEST_F(DownloadTest, FullDiskIsAClearErrorAndTheOutputPathStaysUntouched) {
     ~unmount() { ::umount2(at.c_str(), MNT_DETACH); }
   } guard{mount_point};
   const std::string body = test::version_bytes(3U << 20U, 0);
-  scripted_server server{resource_responder({{body, "\"f\"", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "\"f\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   client c{loop, tls};
   download_options o = options();
   o.output = mount_point / "big.bin";
@@ -916,8 +915,8 @@ TEST_F(DownloadTest, FullDiskIsAClearErrorAndTheOutputPathStaysUntouched) {
 
 TEST_F(DownloadTest, RateLimitThroughAThrottledClientHoldsTheRate) {
   const std::string body = test::version_bytes(400'000, 0);
-  scripted_server server{resource_responder({{body, "", ""}},
-                                            [](std::size_t) { return resource_fault{}; })};
+  scripted_server server{
+      resource_responder({{body, "", ""}}, [](std::size_t) { return resource_fault{}; })};
   throttle limit{1'000'000};  // 1 MB/s: 0.4 s for the body, after the first burst
   client_options co;
   co.wrap_stream = [&](std::unique_ptr<stream> s) -> std::unique_ptr<stream> {
@@ -963,7 +962,8 @@ const violation violations[] = {
     {"garbage_status_line", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", http::error::bad_status_line},
     {"unknown_version", "HTTP/2.0 200 OK\r\nContent-Length: 5\r\n\r\nhello",
      http::error::unsupported_version},
-    {"nul_in_head", std::string{"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 5\r\n\r\nhello", 53},
+    {"nul_in_head",
+     std::string{"HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 5\r\n\r\nhello", 53},
      http::error::bad_header},
     {"line_without_colon", "HTTP/1.1 200 OK\r\nNo colon here\r\nContent-Length: 5\r\n\r\nhello",
      http::error::bad_header},
@@ -985,12 +985,12 @@ const violation violations[] = {
      error::bad_content_range, true},
     {"overlapping_range",
      "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 50-199/200\r\n"
-     "Content-Length: 150\r\n\r\n" + std::string(150, 'y'),
+     "Content-Length: 150\r\n\r\n" +
+         std::string(150, 'y'),
      error::bad_content_range, true},
 };
 
-class MalformedResponseTest : public DownloadTest,
-                              public ::testing::WithParamInterface<violation> {
+class MalformedResponseTest : public DownloadTest, public ::testing::WithParamInterface<violation> {
  protected:
   // 100 of the 200 bytes on disk with their record, as an interrupted download leaves them.
   void leave_half_of_the_resource(const http::url& url) {
@@ -1064,14 +1064,15 @@ clocked_outcome run_on_manual_clock(io_loop& loop, client& c, const http::url& u
 
 TEST_P(MalformedResponseTest, FailsWithItsOwnCodeAfterThreeRequestsOnNewConnections) {
   const violation& v = GetParam();
-  scripted_server server{[&](std::string_view, std::size_t i) -> std::optional<test::scripted_answer> {
-    if (i >= 10) {
-      return std::nullopt;  // a bound: the download must have stopped long before
-    }
-    auto a = scripted_server::raw(v.answer);
-    a.keep_open = false;
-    return a;
-  }};
+  scripted_server server{
+      [&](std::string_view, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i >= 10) {
+          return std::nullopt;  // a bound: the download must have stopped long before
+        }
+        auto a = scripted_server::raw(v.answer);
+        a.keep_open = false;
+        return a;
+      }};
   const http::url url = url_of(server);
   if (v.resuming) {
     leave_half_of_the_resource(url);
@@ -1128,22 +1129,22 @@ TEST_F(DownloadTest, BodyBytesBetweenMalformedResponsesStartANewCount) {
   // through and completes at the sixth request.
   const std::string body = test::version_bytes(40'000, 0);
   const std::string broken = chunked_head("chunked") + "zz\r\n";
-  scripted_server server{[&](std::string_view request, std::size_t i)
-                             -> std::optional<test::scripted_answer> {
-    if (i >= 10) {
-      return std::nullopt;
-    }
-    if (i == 0 || i == 1 || i == 3 || i == 4) {
-      auto a = scripted_server::raw(broken);
-      a.keep_open = false;
-      return a;
-    }
-    test::resource_fault f;
-    if (i == 2) {
-      f.cut_body_at = 10'000;
-    }
-    return test::answer_resource(request, {{body, "\"n\"", ""}}, f);
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i >= 10) {
+          return std::nullopt;
+        }
+        if (i == 0 || i == 1 || i == 3 || i == 4) {
+          auto a = scripted_server::raw(broken);
+          a.keep_open = false;
+          return a;
+        }
+        test::resource_fault f;
+        if (i == 2) {
+          f.cut_body_at = 10'000;
+        }
+        return test::answer_resource(request, {{body, "\"n\"", ""}}, f);
+      }};
   client c{loop, tls};
   std::error_code ec;
   (void)run(c, server, options(), ec);
@@ -1160,23 +1161,23 @@ TEST_F(DownloadTest, WithSegmentsTheMalformedCountIsPerSegment) {
   std::mutex mutex;
   std::map<std::string, int> broken_answers;  // by the Range asked for
   int malformed_sent = 0;
-  scripted_server server{[&](std::string_view request, std::size_t i)
-                             -> std::optional<test::scripted_answer> {
-    if (i >= 40) {
-      return std::nullopt;
-    }
-    const std::string range = test::request_field(request, "range").value_or("");
-    {
-      std::lock_guard lock{mutex};
-      if (!range.starts_with("bytes=0-") && broken_answers[range]++ < 2) {
-        ++malformed_sent;
-        auto a = scripted_server::raw(broken);
-        a.keep_open = false;
-        return a;
-      }
-    }
-    return test::answer_resource(request, {{body, "\"seg\"", ""}}, {});
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i >= 40) {
+          return std::nullopt;
+        }
+        const std::string range = test::request_field(request, "range").value_or("");
+        {
+          std::lock_guard lock{mutex};
+          if (!range.starts_with("bytes=0-") && broken_answers[range]++ < 2) {
+            ++malformed_sent;
+            auto a = scripted_server::raw(broken);
+            a.keep_open = false;
+            return a;
+          }
+        }
+        return test::answer_resource(request, {{body, "\"seg\"", ""}}, {});
+      }};
   event_log log;
   download_options o = segmented();
   std::error_code ec;
@@ -1190,13 +1191,13 @@ TEST_F(DownloadTest, WithSegmentsTheMalformedCountIsPerSegment) {
 
 TEST_F(DownloadTest, RetryAfterAMalformedResponseNeverTakesAPooledConnection) {
   const std::string broken = chunked_head("chunked") + "zz\r\n";
-  scripted_server server{[&](std::string_view request, std::size_t)
-                             -> std::optional<test::scripted_answer> {
-    if (request.starts_with("GET /warm")) {
-      return scripted_server::ok("warm");  // kept alive: the pool holds these connections
-    }
-    return scripted_server::raw(broken);
-  }};
+  scripted_server server{
+      [&](std::string_view request, std::size_t) -> std::optional<test::scripted_answer> {
+        if (request.starts_with("GET /warm")) {
+          return scripted_server::ok("warm");  // kept alive: the pool holds these connections
+        }
+        return scripted_server::raw(broken);
+      }};
   client c{loop, tls};
   // Two exchanges at once leave two idle connections in the pool.
   memory_sink first{1024};

@@ -52,8 +52,8 @@ TEST(ResumeRecord, ClaimsPastTheLengthOrOutOfOrderAreRefusedEvenWithAValidChecks
 }
 
 TEST(ResumeRecord, SaveReplacesAtomicallyAndLoadReadsItBack) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("ferry-record-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("ferry-record-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "x.part.ferry";
   std::error_code ec;

@@ -126,7 +126,8 @@ TEST_F(UploadTest, StreamOfUnknownLengthGoesChunked) {
   std::thread writer{[&] {
     std::size_t at = 0;
     while (at < content.size()) {
-      const ssize_t n = ::write(fds[1], content.data() + at, std::min<std::size_t>(7000, content.size() - at));
+      const ssize_t n =
+          ::write(fds[1], content.data() + at, std::min<std::size_t>(7000, content.size() - at));
       if (n <= 0) {
         break;
       }

@@ -102,8 +102,9 @@ class file_system {
   virtual void set_attribute(const std::filesystem::path& path, const std::string& name,
                              std::string_view value, std::error_code& ec);
   /// The attribute's value; empty when the file has none by that name (not an error).
-  [[nodiscard]] virtual std::optional<std::string> get_attribute(
-      const std::filesystem::path& path, const std::string& name, std::error_code& ec);
+  [[nodiscard]] virtual std::optional<std::string> get_attribute(const std::filesystem::path& path,
+                                                                 const std::string& name,
+                                                                 std::error_code& ec);
 
   /// The operating system's file system (POSIX).
   [[nodiscard]] static file_system& local() noexcept;

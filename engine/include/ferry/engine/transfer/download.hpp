@@ -135,12 +135,12 @@ struct download_options {
 /// What a finished download did.
 struct download_result {
   std::filesystem::path output;
-  std::uint64_t length = 0;     ///< the file's length
-  std::uint64_t received = 0;   ///< body bytes received (less than length after a resume)
-  std::uint64_t resumed = 0;    ///< bytes that were on disk when it started
+  std::uint64_t length = 0;    ///< the file's length
+  std::uint64_t received = 0;  ///< body bytes received (less than length after a resume)
+  std::uint64_t resumed = 0;   ///< bytes that were on disk when it started
   unsigned retries = 0;
   unsigned restarts = 0;
-  unsigned status = 0;          ///< the last response's status (the failing one on http_error_status)
+  unsigned status = 0;  ///< the last response's status (the failing one on http_error_status)
   bool already_complete = false;  ///< the record said the file was done (a 416 confirmed it)
 };
 
