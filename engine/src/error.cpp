@@ -70,8 +70,8 @@ entry describe(error e) noexcept {
       return {"connection_reset", "connection reset by peer", transient_network};
     case error::network_unreachable:
       return {"network_unreachable", "network unreachable", transient_network};
-    case error::address_in_use:
-      return {"address_in_use", "address in use", {.network = true}};
+    case error::address_in_use:  // no local port free, say: others give theirs back
+      return {"address_in_use", "address in use", transient_network};
     case error::tls_untrusted_certificate:
       return {"tls_untrusted_certificate",
               "TLS certificate is not trusted",
@@ -176,8 +176,8 @@ entry describe(http::error e) noexcept {
       return {"insecure_redirect", {}, {.protocol = true}};
     case error::missing_location:
       return {"missing_location", {}, {.protocol = true}};
-    case error::tunnel_refused:
-      return {"tunnel_refused", {}, violation};
+    case error::tunnel_refused:  // a valid refusal: an error status, from the proxy
+      return {"tunnel_refused", {}, {.http_status = true}};
   }
   return {"unknown", {}, {}};
 }
@@ -199,10 +199,10 @@ entry describe_errno(int value) noexcept {
     case ENETDOWN:
       return {"network_unreachable", {}, transient_network};
     case ENOTCONN:
-      return {"not_connected", {}, {.network = true}};
+      return {"not_connected", {}, transient_network};
     case EADDRINUSE:
     case EADDRNOTAVAIL:
-      return {"address_in_use", {}, {.network = true}};
+      return {"address_in_use", {}, transient_network};
     case ECANCELED:
       return {"operation_aborted", {}, {.cancelled = true}};
     case ENOSPC:

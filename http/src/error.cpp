@@ -68,6 +68,8 @@ std::optional<condition> classify(error e) noexcept {
     case error::insecure_redirect:
     case error::missing_location:
       return condition::redirect;
+    case error::tunnel_refused:
+      return condition::refused;
     default:
       return condition::protocol;
   }
@@ -84,6 +86,8 @@ class condition_category_impl final : public std::error_category {
         return "invalid HTTP request input";
       case condition::redirect:
         return "redirect refused";
+      case condition::refused:
+        return "request refused";
     }
     return "unknown condition";
   }

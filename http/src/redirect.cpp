@@ -28,8 +28,18 @@ std::size_t authority_end(std::string_view ref) noexcept {
   return end == std::string_view::npos ? ref.size() : end;
 }
 
-// The WHATWG path, query and fragment percent-encode sets, less what RFC 3986 allows raw.
-bool needs_encoding(unsigned char c) noexcept {
+enum class component { path, query, fragment };
+
+bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// The WHATWG URL standard's percent-encode sets for a special scheme's path, query and fragment
+// (non-ASCII bytes, space, `"`, `<`, `>`; `` ` ``, `{`, `}` in a path; `'` in a query; `` ` `` in
+// a fragment), and also what those sets leave raw but RFC 3986 has no raw form for (`{`, `}`,
+// `|`, `^`, `` ` ``, and `#` inside a fragment): the URL layer would refuse those, and a server
+// decodes their encoded form to the same byte. C0 controls are not encoded: they are refused.
+bool needs_encoding(unsigned char c, component in) noexcept {
   switch (c) {
     case ' ':
     case '"':
@@ -41,6 +51,10 @@ bool needs_encoding(unsigned char c) noexcept {
     case '|':
     case '^':
       return true;
+    case '\'':
+      return in == component::query;
+    case '#':
+      return in == component::fragment;
     default:
       return c >= 0x80;
   }
@@ -59,17 +73,25 @@ std::string encode_location(std::string_view location) {
   const std::size_t from = authority_end(location);
   std::string out{location.substr(0, from)};
   out.reserve(location.size());
-  bool in_fragment = false;
-  for (const char ch : location.substr(from)) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (needs_encoding(c) || (c == '#' && in_fragment)) {
+  component in = component::path;
+  const std::string_view rest = location.substr(from);
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    const auto c = static_cast<unsigned char>(rest[i]);
+    // A '%' that begins no percent-encoding is a percent sign (browsers send it raw).
+    const bool lone_percent =
+        c == '%' && !(i + 2 < rest.size() && is_hex(rest[i + 1]) && is_hex(rest[i + 2]));
+    if (needs_encoding(c, in) || lone_percent) {
       out += '%';
       out += hex[c >> 4U];
       out += hex[c & 0xFU];
       continue;
     }
-    in_fragment = in_fragment || c == '#';
-    out += ch;
+    if (c == '?' && in == component::path) {
+      in = component::query;
+    } else if (c == '#' && in != component::fragment) {
+      in = component::fragment;
+    }
+    out += static_cast<char>(c);
   }
   return out;
 }

@@ -63,14 +63,18 @@ bool is_digit(char c) noexcept {
   return c >= '0' && c <= '9';
 }
 
-status_line_verdict judge_status_line(std::string_view bytes) {
+// `scanned`: how many of these bytes an earlier call searched for the LF in vain (the caller
+// presents the same bytes again, and more), so that a head trickled in byte by byte costs
+// linear time.
+status_line_verdict judge_status_line(std::string_view bytes, std::size_t& scanned) {
   static constexpr std::string_view prefix = "HTTP/";
   const std::size_t n = std::min(bytes.size(), prefix.size());
   if (bytes.substr(0, n) != prefix.substr(0, n)) {
     return status_line_verdict::garbage;
   }
-  const auto lf = bytes.find('\n');
+  const auto lf = bytes.find('\n', scanned);
   if (lf == std::string_view::npos) {
+    scanned = bytes.size();
     return status_line_verdict::need_more;
   }
   if (lf == 0 || bytes[lf - 1] != '\r') {
@@ -86,6 +90,28 @@ status_line_verdict judge_status_line(std::string_view bytes) {
   const bool code_only = line.size() == 12 && line[8] == ' ' && is_digit(line[9]) &&
                          is_digit(line[10]) && is_digit(line[11]);
   return code_only ? status_line_verdict::reasonless : status_line_verdict::ok;
+}
+
+// Where the head ends (one past its empty line), or npos while it has not come whole. The
+// empty line may follow a bare LF, which Beast then refuses (it is no HTTP/1.1 line ending).
+// `scanned` as for judge_status_line.
+std::size_t find_head_end(std::string_view bytes, std::size_t& scanned) {
+  for (auto lf = bytes.find('\n', scanned); lf != std::string_view::npos;
+       lf = bytes.find('\n', lf + 1)) {
+    const std::string_view next = bytes.substr(lf + 1, 2);
+    if (next.starts_with('\n')) {
+      return lf + 2;
+    }
+    if (next == "\r\n") {
+      return lf + 3;
+    }
+    if (next.size() < 2 && (next.empty() || next.front() == '\r')) {
+      scanned = lf;  // the next bytes decide
+      return std::string_view::npos;
+    }
+  }
+  scanned = bytes.size();
+  return std::string_view::npos;
 }
 
 }  // namespace
@@ -249,6 +275,8 @@ class response_reader::impl {
     informational_ = false;
     status_line_checked_ = false;
     message_started_ = false;
+    line_scanned_ = 0;
+    head_scanned_ = 0;
   }
 
   // Judges the status line at the front of `bytes` (see judge_status_line) and, once it is
@@ -256,7 +284,7 @@ class response_reader::impl {
   // nothing, as Beast does until a head is complete) or records the failure.
   std::size_t put_status_line(std::string_view bytes, std::error_code& ec) {
     ec = {};
-    switch (judge_status_line(bytes)) {
+    switch (judge_status_line(bytes, line_scanned_)) {
       case status_line_verdict::garbage:
         failure_ = error::bad_status_line;
         return 0;
@@ -277,7 +305,7 @@ class response_reader::impl {
         break;
     }
     // Beast parses a head only when it is complete, so the completed copy holds all of it.
-    const auto end = bytes.find("\r\n\r\n");
+    const auto end = find_head_end(bytes, head_scanned_);
     if (end == std::string_view::npos) {
       if (bytes.size() > options_.header_limit) {
         failure_ = error::header_too_large;
@@ -288,14 +316,18 @@ class response_reader::impl {
     }
     constexpr std::size_t code_end = 12;  // "HTTP/1.1 200"
     std::string completed;
-    completed.reserve(end + 5);
+    completed.reserve(end + 1);
     completed.append(bytes.substr(0, code_end));
     completed += ' ';
-    completed.append(bytes.substr(code_end, end + 4 - code_end));
+    completed.append(bytes.substr(code_end, end - code_end));
     status_line_checked_ = true;
     beast_error bec;
     const std::size_t used =
         parser_->put(boost::asio::const_buffer{completed.data(), completed.size()}, bec);
+    if (bec == bhttp::error::need_more && used < completed.size()) {
+      failure_ = error::bad_header;  // Beast does not end the head where its empty line is
+      return 0;
+    }
     if (bec && bec != bhttp::error::need_more) {  // need_more: the body follows in `bytes`
       fail(bec);
       return 0;
@@ -389,6 +421,10 @@ class response_reader::impl {
   bool informational_ = false;
   bool status_line_checked_ = false;  // this message's status line was judged (and is good)
   bool message_started_ = false;      // a byte of this message was presented
+  // How far this message's bytes were searched in vain for the status line's end and for the
+  // head's end (see judge_status_line): each byte is searched once however it trickles in.
+  std::size_t line_scanned_ = 0;
+  std::size_t head_scanned_ = 0;
   bool done_ = false;
   bool server_keep_alive_ = false;
   bool close_delimited_ = false;

@@ -112,4 +112,12 @@ void failing_file_system::remove(const std::filesystem::path& path, std::error_c
   }
 }
 
+engine::file_status failing_file_system::status(const std::filesystem::path& path,
+                                                std::error_code& ec) {
+  if (fail_now(ec)) {
+    return {};
+  }
+  return file_system::local().status(path, ec);
+}
+
 }  // namespace ferry::test

@@ -11,8 +11,8 @@ namespace ferry::test {
 
 /// Forwards to `file_system::local()`, counting every operation on it and on the files it
 /// opens (open, write, read, sync, size, resize, allocate, lock, rename, directory sync,
-/// remove); the `fail_at`-th (from 0) fails with `failure` instead. A write that fails stores
-/// nothing. Loop `fail_at` upward from 0 until the code under test gets through untouched.
+/// remove, status); the `fail_at`-th (from 0) fails with `failure` instead. A write that fails
+/// stores nothing. Loop `fail_at` upward from 0 until the code under test gets through untouched.
 class failing_file_system final : public engine::file_system {
  public:
   failing_file_system(std::size_t fail_at, std::error_code failure)
@@ -24,6 +24,7 @@ class failing_file_system final : public engine::file_system {
                       std::error_code& ec) override;
   void sync_directory(const std::filesystem::path& directory, std::error_code& ec) override;
   void remove(const std::filesystem::path& path, std::error_code& ec) override;
+  engine::file_status status(const std::filesystem::path& path, std::error_code& ec) override;
   void set_attribute(const std::filesystem::path& path, const std::string& name,
                      std::string_view value, std::error_code& ec) override {
     file_system::local().set_attribute(path, name, value, ec);

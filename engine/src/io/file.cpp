@@ -195,6 +195,28 @@ class posix_file_system final : public file_system {
     ::close(fd);
   }
 
+  using file_system::status;
+  file_status status(const std::filesystem::path& path, std::error_code& ec) override {
+    ec = {};
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno != ENOENT && errno != ENOTDIR) {
+        ec = from_errno(errno);
+      }
+      return {};
+    }
+    if (S_ISREG(st.st_mode)) {
+      return {file_kind::regular, static_cast<std::uint64_t>(st.st_size)};
+    }
+    if (S_ISDIR(st.st_mode)) {
+      return {file_kind::directory, 0};
+    }
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
+      return {file_kind::stream, 0};
+    }
+    return {file_kind::other, 0};
+  }
+
   using file_system::remove;
   void remove(const std::filesystem::path& path, std::error_code& ec) override {
     ec = (::unlink(path.c_str()) == 0 || errno == ENOENT) ? std::error_code{} : from_errno(errno);
@@ -279,6 +301,11 @@ std::optional<std::string> file_system::get_attribute(const std::filesystem::pat
   (void)name;
   ec = {};
   return std::nullopt;
+}
+
+file_status file_system::status(const std::filesystem::path& path) {
+  return detail::or_throw("file_system::status",
+                          [&](std::error_code& ec) { return status(path, ec); });
 }
 
 void file_system::sync_directory(const std::filesystem::path& directory) {

@@ -437,15 +437,17 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       }
       if (ec) {
         conn.reset();
-        const bool retry = reused && !retried && !gate.got_head() &&
-                           is_idempotent(request.method) && is_stale_connection(ec) &&
+        const bool stale = reused && !gate.got_head() && is_stale_connection(ec);
+        const bool retry = stale && !retried && is_idempotent(request.method) &&
                            request.framing == http::body_framing::none;
         if (retry) {
           retried = true;
           reused = false;
           return connect();
         }
-        return complete(ec);
+        // On a reused connection, a close before any byte is the server's idle timeout, not a
+        // malformed reply: reported as the reset it is, so that the caller retries it as such.
+        return complete(stale && ec == http::error::empty_reply ? error::connection_reset : ec);
       }
       store_cookies(head);
       result.head = head;

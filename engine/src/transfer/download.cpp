@@ -1,18 +1,13 @@
 #include "ferry/engine/transfer/download.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <ctime>
 #include <deque>
-#include <iomanip>
 #include <list>
 #include <map>
 #include <mutex>
 #include <random>
-#include <sstream>
 
 #include "../io/detail/loop_state.hpp"
 #include "../io/detail/operation.hpp"
@@ -26,7 +21,9 @@
 #include "ferry/engine/transfer/resume_record.hpp"
 #include "ferry/http/content_range.hpp"
 #include "ferry/http/error.hpp"
+#include "ferry/http/retry_after.hpp"
 #include "ferry/http/status.hpp"
+#include "ferry/http/validators.hpp"
 
 namespace ferry::engine {
 
@@ -44,81 +41,30 @@ std::filesystem::path record_path(const std::filesystem::path& output) {
 
 namespace {
 
-// A character device (/dev/null, a terminal), a FIFO or a socket: written straight through.
-bool is_stream_target(const std::filesystem::path& p) {
-  struct stat st {};
-  if (::stat(p.c_str(), &st) != 0) {
-    return false;
-  }
-  return S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
-}
-
 // The extended attribute a finished file keeps its validators in.
 constexpr const char* validators_attribute = "user.ferry.validators";
 
-// RFC 9110 §10.2.3: Retry-After = HTTP-date / delay-seconds.
-std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
-  if (!value.empty() &&
-      std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    if (value.size() > 9) {
-      return std::chrono::seconds{999999999};
-    }
-    return std::chrono::seconds{std::stoll(std::string{value})};
-  }
-  std::tm tm{};
-  std::istringstream in{std::string{value}};
-  in.imbue(std::locale::classic());
-  in >> std::get_time(&tm, "%a, %d %b %Y %H:%M:%S GMT");
-  if (in.fail()) {
+// What the record knows of the version whose bytes are on disk.
+http::validators known_validators(const resume_record& r) {
+  return {r.etag, r.last_modified};
+}
+
+// A 206 whose one range is the whole resource (bytes 0 to its complete length): what a plain
+// GET's 200 would have carried, taken as that.
+bool carries_whole_resource(const http::response_head& head) {
+  const auto value = head.find("content-range");
+  const auto range = value ? http::parse_content_range(*value) : std::nullopt;
+  return range && range->first == 0 && range->last && range->complete &&
+         *range->last + 1 == *range->complete && head.content_length == range->complete;
+}
+
+// The wait a retryable status's Retry-After asks for, if it says one.
+std::optional<std::chrono::seconds> retry_after_of(const http::response_head& head) {
+  const auto value = head.find("retry-after");
+  if (!value) {
     return std::nullopt;
   }
-  const std::time_t at = timegm(&tm);
-  const std::time_t now = std::time(nullptr);
-  return std::chrono::seconds{at > now ? at - now : 0};
-}
-
-// The validator If-Range may carry: a strong ETag, else Last-Modified (RFC 9110 §13.1.5).
-std::string if_range_value(const resume_record& r) {
-  if (!r.etag.empty()) {
-    return r.etag;
-  }
-  return r.last_modified;
-}
-
-std::string strong_etag(const http::response_head& head) {
-  const auto etag = head.find("etag");
-  if (!etag || etag->starts_with("W/")) {
-    return {};
-  }
-  return std::string{*etag};
-}
-
-std::string last_modified(const http::response_head& head) {
-  const auto lm = head.find("last-modified");
-  return lm ? std::string{*lm} : std::string{};
-}
-
-// Whether the response names a version other than the one on disk.
-bool validators_differ(const resume_record& r, const http::response_head& head) {
-  const std::string etag = strong_etag(head);
-  if (!r.etag.empty() && !etag.empty()) {
-    return r.etag != etag;
-  }
-  const std::string lm = last_modified(head);
-  return !r.last_modified.empty() && !lm.empty() && r.last_modified != lm;
-}
-
-// Whether a 206 is provably of the version whose bytes are on disk: it carries the validator
-// the record holds (RFC 9110 §15.3.7: a 206 sends the ETag a 200 would), or, for a resource
-// that never had one, none at all. A 206 that cannot be matched would splice two versions.
-bool same_version(const resume_record& r, const http::response_head& head) {
-  if (!r.etag.empty()) {
-    return strong_etag(head) == r.etag;
-  }
-  if (!r.last_modified.empty()) {
-    return last_modified(head) == r.last_modified;
-  }
-  return strong_etag(head).empty() && last_modified(head).empty();
+  return http::parse_retry_after(*value, std::chrono::system_clock::now());
 }
 
 // A seed for backoff jitter, different for every download (std::random_device costs a system
@@ -275,7 +221,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     std::error_code ec;
     record_.url = url_.without_credentials().text();
-    streaming_ = options_.stream_output || is_stream_target(options_.output);
+    const file_status existing = files_.status(options_.output, ec);
+    if (ec) {
+      return stop(stop_kind::fail, ec);
+    }
+    // A character device (/dev/null, a terminal), a FIFO or a socket: written straight through.
+    streaming_ = options_.stream_output || existing.kind == file_kind::stream;
     if (streaming_) {
       output_ = files_.open(options_.output, open_mode::write, ec);
       if (ec) {
@@ -284,9 +235,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       emit(download_event_kind::started);
       return launch_gaps();
     }
-    if (!options_.overwrite && std::filesystem::exists(options_.output, ec)) {
+    if (!options_.overwrite && existing.kind != file_kind::none) {
       // Fetched before by ferry, with validators to ask about: done if it has not changed.
-      if (recall_validators()) {
+      if (existing.kind == file_kind::regular && recall_validators(existing.size)) {
         confirming_ = true;
         launch_confirm();
         return;
@@ -327,8 +278,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   // What a finished download left on its file (see remember_validators): the same URL, a
-  // validator, and the length the file still has.
-  bool recall_validators() {
+  // validator, and the length the file still has (`size`).
+  bool recall_validators(std::uint64_t size) {
     std::error_code ec;
     const auto stored = files_.get_attribute(options_.output, validators_attribute, ec);
     if (!stored) {
@@ -342,10 +293,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       parts.emplace_back(rest.substr(0, newline));
       rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
     }
-    std::error_code size_error;
-    const auto size = std::filesystem::file_size(options_.output, size_error);
-    if (parts.size() != 4 || parts[0] != record_.url || size_error ||
-        parts[3] != std::to_string(size) || (parts[1].empty() && parts[2].empty())) {
+    if (parts.size() != 4 || parts[0] != record_.url || parts[3] != std::to_string(size) ||
+        (parts[1].empty() && parts[2].empty())) {
       return false;
     }
     record_.etag = parts[1];
@@ -407,9 +356,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   void on_confirm(segment& seg, const http::response_head& head, std::error_code& ec) {
     const bool unchanged =
         head.status == 304 ||
-        (head.status >= 200 && head.status <= 299 && !validators_differ(record_, head) &&
-         head.content_length == record_.length &&
-         (!strong_etag(head).empty() || !last_modified(head).empty()));
+        (head.status >= 200 && head.status <= 299 &&
+         !http::names_another_version(known_validators(record_), head) &&
+         head.content_length == record_.length && !http::validators::of(head).empty());
     if (unchanged) {
       seg.satisfied = true;
       result_.already_complete = true;
@@ -425,9 +374,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return;
     }
     if (http::is_retryable_status(head.status)) {
-      if (auto value = head.find("retry-after")) {
-        seg.retry_after = parse_retry_after(*value);
-      }
+      seg.retry_after = retry_after_of(head);
     }
     ec = error::http_error_status;
   }
@@ -513,9 +460,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         last = *end - 1;
       }
       request.set("Range", http::byte_range(first, last));
-      const std::string validator = if_range_value(record_);
-      if (!validator.empty() && !written_.empty()) {
-        request.set("If-Range", validator);
+      const http::validators known = known_validators(record_);
+      if (!known.empty() && !written_.empty()) {
+        request.set("If-Range", known.if_range());
       }
     }
     begin_exchange(seg, request);
@@ -535,7 +482,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return on_confirm(seg, head, ec);
     }
     if (head.status == 206 && seg.whole) {
-      ec = error::unexpected_partial_content;  // no range was asked for
+      if (carries_whole_resource(head)) {
+        return on_whole_content(seg, head, ec);  // as browsers take it: the 200 it should be
+      }
+      ec = error::unexpected_partial_content;  // no range was asked for, and this is a part
       return;
     }
     if (head.status == 206) {
@@ -548,9 +498,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return on_not_satisfiable(seg, head, ec);
     }
     if (http::is_retryable_status(head.status)) {
-      if (auto value = head.find("retry-after")) {
-        seg.retry_after = parse_retry_after(*value);
-      }
+      seg.retry_after = retry_after_of(head);
     }
     ec = error::http_error_status;  // the body is an error page: it never reaches the file
   }
@@ -566,7 +514,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       ec = error::bad_content_range;
       return;
     }
-    if (!written_.empty() && !same_version(record_, head)) {
+    if (!written_.empty() && !http::proves_same_version(known_validators(record_), head)) {
       // If-Range should have brought a 200; the server sent another version's bytes anyway.
       restart(seg, error::validator_changed, ec);
       if (!ec) {
@@ -585,10 +533,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // A 200 (or another 2xx): the whole resource from byte 0.
   void on_whole_content(segment& seg, const http::response_head& head, std::error_code& ec) {
     if (!seg.whole && !written_.empty()) {
-      restart(seg,
-              validators_differ(record_, head) ? std::error_code{error::validator_changed}
-                                               : std::error_code{error::range_ignored},
-              ec);
+      const bool changed = http::names_another_version(known_validators(record_), head);
+      restart(seg, changed ? error::validator_changed : error::range_ignored, ec);
       if (ec) {
         return;
       }
@@ -605,8 +551,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     seg.probe = false;
     seg.end = head.chunked ? std::nullopt : head.content_length;
     seg.body_end = seg.end;
-    record_.etag = strong_etag(head);
-    record_.last_modified = last_modified(head);
+    http::validators sent = http::validators::of(head);
+    record_.etag = std::move(sent.etag);
+    record_.last_modified = std::move(sent.last_modified);
     record_.length = seg.end;
     if (!streaming_) {
       checkpoint(ec);
@@ -653,11 +600,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   void adopt_validators(const http::response_head& head) {
+    http::validators sent = http::validators::of(head);
     if (record_.etag.empty()) {
-      record_.etag = strong_etag(head);
+      record_.etag = std::move(sent.etag);
     }
     if (record_.last_modified.empty()) {
-      record_.last_modified = last_modified(head);
+      record_.last_modified = std::move(sent.last_modified);
     }
   }
 
@@ -703,8 +651,14 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (n > 0) {
       const std::size_t stored = output_->write_at(seg.next, buffer(bytes.data(), n), ec);
       written_.add(seg.next, seg.next + stored);
+      if (stored > 0) {
+        // This response delivers: a new run of malformed answers for it, and for any range
+        // that would have resumed inside what it brought.
+        seg.malformed_run = 0;
+        malformed_runs_.erase(malformed_runs_.lower_bound(seg.next),
+                              malformed_runs_.upper_bound(seg.next + stored));
+      }
       seg.next += stored;
-      seg.malformed_run = 0;  // this response delivers: a new run of malformed answers
       result_.received += stored;
       since_checkpoint_ += stored;
       if (ec) {
@@ -977,7 +931,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (!ec && options_.durable == durability::power) {
       output_->sync_data(ec);
     }
-    if (!ec && !options_.overwrite && std::filesystem::exists(options_.output)) {
+    if (!ec && !options_.overwrite && files_.status(options_.output, ec).kind != file_kind::none) {
       ec = error::output_exists;  // it appeared while we downloaded
     }
     if (ec) {
@@ -1037,7 +991,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     state_ = download_state::running;
     paused_reported_ = false;
-    failures_ = 0;
+    failures_ = 0;  // the caller asked again: every count starts over
+    malformed_runs_.clear();
     if (segments_.empty()) {
       launch_gaps();
     }  // otherwise the last stopped request's end starts the next attempt

@@ -208,6 +208,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
       return retry(ec, x.head.status,
                    options_.malformed_delay * (1U << std::min(malformed_run_ - 1, 16U)));
     }
+    malformed_run_ = 0;  // any other outcome ends a run of malformed answers
     const bool again =
         (ec && is_transient(ec)) || (!ec && http::is_retryable_status(x.head.status));
     if (again && transient_retries_ < options_.retries) {

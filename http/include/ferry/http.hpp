@@ -10,5 +10,7 @@
 #include "ferry/http/request.hpp"
 #include "ferry/http/response_head.hpp"
 #include "ferry/http/response_reader.hpp"
+#include "ferry/http/retry_after.hpp"
 #include "ferry/http/status.hpp"
 #include "ferry/http/url.hpp"
+#include "ferry/http/validators.hpp"

@@ -66,8 +66,8 @@ TEST(EngineError, EveryCodeHasAStableUniqueSnakeCaseName) {
   std::set<std::string_view> names;
   auto codes = all_codes<error>();
   const auto http_codes = all_codes<http::error>();
-  EXPECT_EQ(codes.size(), static_cast<std::size_t>(error::output_exists));
-  EXPECT_EQ(http_codes.size(), static_cast<std::size_t>(http::error::tunnel_refused));
+  EXPECT_EQ(codes.size(), static_cast<std::size_t>(error::unexpected_partial_content));
+  EXPECT_EQ(http_codes.size(), static_cast<std::size_t>(http::error::no_final_response));
   codes.insert(codes.end(), http_codes.begin(), http_codes.end());
   for (const std::error_code& ec : codes) {
     const std::string_view name = code_name(ec);
@@ -108,6 +108,15 @@ TEST(EngineError, EveryHttpProtocolFailureIsRetryableOrMalformedNeverBoth) {
   EXPECT_EQ(std::error_code{error::unexpected_partial_content}, condition::malformed);
   EXPECT_EQ(std::error_code{http::error::need_more}.value(), 1);
   EXPECT_NE(std::error_code{http::error::need_more}, condition::protocol);
+}
+
+TEST(EngineError, AProxysRefusalIsAnErrorStatusNotAViolation) {
+  const std::error_code refused = http::error::tunnel_refused;
+  EXPECT_NE(refused, http::condition::protocol);
+  EXPECT_EQ(refused, http::condition::refused);
+  EXPECT_EQ(refused, condition::http_status);
+  EXPECT_NE(refused, condition::malformed);
+  EXPECT_NE(refused, condition::retryable);
 }
 
 TEST(EngineError, HttpUsageAndRedirectCodesHaveEngineGroups) {

@@ -117,6 +117,8 @@ TEST(Redirect, LocationsWithSpacesAndRawUtf8AreEncodedAsBrowsersDo) {
       {"//b/{x}|^`<>", "http://b/%7Bx%7D%7C%5E%60%3C%3E"},
       {"/p#frag ment#2", "http://a/p#frag%20ment%232"},
       {"rel ative", "http://a/dir/rel%20ative"},
+      {"/it's?q=it's", "http://a/it's?q=it's"},    // encoded in the query, then normalized back
+      {"/100%?p=5%25", "http://a/100%25?p=5%25"},  // a lone percent sign is one
   };
   for (const auto& c : cases) {
     auto next = follow(make("GET", "http://a/dir/page"), 302, c.location, ec);
@@ -128,7 +130,7 @@ TEST(Redirect, LocationsWithSpacesAndRawUtf8AreEncodedAsBrowsersDo) {
 TEST(Redirect, EncodingALocationKeepsEveryRefusal) {
   std::error_code ec;
   for (const char* bad : {"/a\r\nSet-Cookie: x=1", "/a\x00b", "/tab\there", "http://h\xc3\xa9st/",
-                          "http://a b/", "http://evil.com\\@a/", "/100%", "   "}) {
+                          "http://a b/", "http://evil.com\\@a/", "   "}) {
     EXPECT_FALSE(follow(make("GET", "http://a/"), 302, bad, ec)) << bad;
     EXPECT_TRUE(ec == error::invalid_url || ec == error::missing_location) << bad;
   }
@@ -141,6 +143,9 @@ TEST(Redirect, EncodeLocationLeavesTheAuthorityAndValidBytesAlone) {
             "https://user:pw@host:1/%41?a=b&c#d");
   EXPECT_EQ(encode_location("//h\xc3\xa9st/\xc3\xa9"), "//h\xc3\xa9st/%C3%A9");
   EXPECT_EQ(encode_location("mailto:a b"), "mailto:a%20b");
+  EXPECT_EQ(encode_location("/it's?q=it's#it's"), "/it's?q=it%27s#it's");
+  EXPECT_EQ(encode_location("/a|b?c|d#e|f"), "/a%7Cb?c%7Cd#e%7Cf");
+  EXPECT_EQ(encode_location("/%zz%4"), "/%25zz%254");
   EXPECT_EQ(encode_location(""), "");
 }
 

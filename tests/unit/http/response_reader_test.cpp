@@ -283,6 +283,12 @@ TEST(ResponseReader, StatusLineWithoutAReasonIsAccepted) {
   EXPECT_FALSE(reader.keep_alive());
 }
 
+TEST(ResponseReader, ReasonlessHeadWithABareLineFeedIsRefused) {
+  EXPECT_EQ(error_of("HTTP/1.1 200\r\nContent-Length: 0\n\n"), error::bad_header);
+  EXPECT_EQ(error_of("HTTP/1.1 200\r\nContent-Length: 0\r\n\n"), error::bad_header);
+  EXPECT_EQ(error_of("HTTP/1.1 200\nContent-Length: 0\r\n\r\n"), error::bad_status_line);
+}
+
 TEST(ResponseReader, ReasonlessHeadStillObeysTheHeaderLimit) {
   response_reader_options options;
   options.header_limit = 1024;

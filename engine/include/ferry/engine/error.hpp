@@ -47,11 +47,10 @@ enum class error {
   file_io_error,      ///< Any other failure of a read, write, sync or rename.
 
   // Transfers.
-  http_error_status,  ///< The server answered with a status that is not the content (a 404,
-                      ///< or a 503 after every retry); its body was not written.
-  bad_content_range,  ///< A 206 whose Content-Range is not exactly the range asked for (or
-                      ///< none: a multipart/byteranges answer to a single range).
-  unexpected_partial_content,  ///< A 206 to a request that asked for no range.
+  http_error_status,      ///< The server answered with a status that is not the content (a 404,
+                          ///< or a 503 after every retry); its body was not written.
+  bad_content_range,      ///< A 206 whose Content-Range is not exactly the range asked for (or
+                          ///< none: a multipart/byteranges answer to a single range).
   range_ignored,          ///< The server answered a range request with the whole resource (200):
                           ///< a download restarts from zero (a restart's reason).
   range_not_satisfiable,  ///< A 416 that does not say the file on disk is complete: a download
@@ -61,6 +60,10 @@ enum class error {
   length_mismatch,        ///< The finished file's length is not the length the server announced.
   checksum_mismatch,      ///< The finished file's digest is not the expected one.
   output_exists,          ///< The output path holds a file that ferry may not replace.
+
+  // Transfers, added later (appended, so that every value keeps its number).
+  unexpected_partial_content,  ///< A 206 to a request that asked for no range, and that does
+                               ///< not carry the whole resource either.
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table

@@ -13,7 +13,6 @@ enum class error {
 
   // Malformed messages.
   bad_status_line,         ///< The status line is not `HTTP/1.x NNN [reason]` (garbage, say).
-  unsupported_version,     ///< The status line names a version other than HTTP/1.0 and 1.1.
   bad_header,              ///< A header line is malformed or has a forbidden character.
   header_too_large,        ///< The header section exceeds its limit.
   body_too_large,          ///< The body exceeds the limit set for this transfer.
@@ -23,9 +22,6 @@ enum class error {
   conflicting_framing,     ///< Both Content-Length and Transfer-Encoding are present.
   too_many_informational,  ///< More 1xx responses than allowed before the final one.
   partial_message,         ///< The connection closed inside a response (after its first byte).
-  empty_reply,             ///< The connection closed before the first byte of a response.
-  no_final_response,       ///< The connection closed after an interim (1xx) response, before
-                           ///< the final one.
 
   // Request construction.
   invalid_field,  ///< A user-supplied name or value contains CR, LF or NUL.
@@ -38,6 +34,12 @@ enum class error {
 
   // Proxies.
   tunnel_refused,  ///< The proxy answered CONNECT with a non-2xx status (a 407, say).
+
+  // Malformed messages, added later (appended, so that every value keeps its number).
+  unsupported_version,  ///< The status line names a version other than HTTP/1.0 and 1.1.
+  empty_reply,          ///< The connection closed before the first byte of a response.
+  no_final_response,    ///< The connection closed after an interim (1xx) response, before the
+                        ///< final one.
 };
 
 /// Groups for the http layer's callers. The engine's `condition` classifies these codes too
@@ -47,6 +49,7 @@ enum class condition {
   protocol = 1,  ///< The peer sent something that is not valid HTTP/1.1.
   usage,         ///< The caller supplied something that cannot be sent.
   redirect,      ///< A redirect could not be followed under the policy.
+  refused,       ///< A peer answered, validly, with a refusal (a proxy's 407 to CONNECT).
 };
 
 [[nodiscard]] const std::error_category& error_category() noexcept;

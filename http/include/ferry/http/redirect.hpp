@@ -19,12 +19,14 @@ struct redirect_policy {
 /// True for the statuses that redirect: 301, 302, 303, 307, 308.
 [[nodiscard]] bool is_redirect(unsigned status) noexcept;
 
-/// A `Location` value as browsers read it (the WHATWG URL standard's percent-encode sets):
-/// surrounding spaces removed, and in its path, query and fragment every space, every byte of
-/// 0x80 and above (UTF-8 in a query, say) and each of `"` `<` `>` `` ` `` `{` `}` `|` `^`
-/// (and a second `#`) percent-encoded, as curl and browsers send them. Nothing else changes:
-/// the authority is left as it is, and what `url::resolve` refuses (controls, CR, LF, NUL, a
-/// host that normalization would change, a lone `%`, a backslash) is still refused after this.
+/// A `Location` value as browsers read it: surrounding spaces removed, and in its path, query
+/// and fragment the bytes the WHATWG URL standard percent-encodes there (non-ASCII bytes, such
+/// as UTF-8 in a query; space, `"`, `<`, `>`; `` ` ``, `{`, `}` in a path; `'` in a query)
+/// percent-encoded, as curl and browsers send them. Also encoded: what those sets leave raw but
+/// RFC 3986 has no raw form for (`{`, `}`, `|`, `^`, `` ` ``, a `#` inside a fragment, and a `%`
+/// that begins no percent-encoding), which a server decodes to the same bytes. The authority is
+/// left as it is, and what `url::resolve` refuses (controls, CR, LF, NUL, tabs, a host that
+/// normalization would change, a backslash) is still refused after this.
 [[nodiscard]] std::string encode_location(std::string_view location);
 
 /// The request to send after `sent` got a redirect `status` with `location`, the

@@ -47,6 +47,24 @@ TEST_F(FileTest, WritesAndReadsAtOffsets) {
   f->sync();
 }
 
+TEST_F(FileTest, StatusSaysWhatIsAtAPath) {
+  std::ofstream{dir / "data", std::ios::binary} << "twelve bytes";
+  ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+  std::error_code ec;
+  const file_status regular = files.status(dir / "data", ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(regular.kind, file_kind::regular);
+  EXPECT_EQ(regular.size, 12U);
+  EXPECT_EQ(files.status(dir, ec).kind, file_kind::directory);
+  EXPECT_EQ(files.status("/dev/null", ec).kind, file_kind::stream);
+  EXPECT_EQ(files.status(dir / "fifo", ec).kind, file_kind::stream);
+  // Nothing there is no error, even below a file.
+  EXPECT_EQ(files.status(dir / "missing", ec).kind, file_kind::none);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(files.status(dir / "data" / "below", ec).kind, file_kind::none);
+  EXPECT_FALSE(ec);
+}
+
 TEST_F(FileTest, ResizeAndAllocate) {
   auto f = files.open(dir / "data", open_mode::write | open_mode::create);
   f->allocate(0, 1 << 20);

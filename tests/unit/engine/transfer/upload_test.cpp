@@ -9,6 +9,7 @@
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/http/error.hpp"
 #include "loop_fixture.hpp"
@@ -167,6 +168,33 @@ TEST_F(UploadTest, MissingFileIsALocalError) {
   std::error_code ec;
   (void)u.run(ec);
   EXPECT_EQ(ec, error::file_not_found);
+}
+
+TEST_F(UploadTest, AStaleKeepAliveConnectionIsRetriedWithTheBody) {
+  // The first exchange leaves a pooled connection that the server closes behind our back; the
+  // upload meets it, and the close before any byte of an answer is a stale connection (retried
+  // with the body re-opened), not an empty reply from a broken server.
+  scripted_answer then_close = scripted_server::ok("warm");
+  then_close.close_after = then_close.bytes.size();
+  scripted_server server{{then_close, created()}};
+  client c{loop, tls};
+  memory_sink sink;
+  http::request warm;
+  warm.url = url_of(server);
+  (void)c.exchange(warm, sink);
+  ASSERT_EQ(c.pool().idle(), 1U);
+  const std::string small = "a small body that goes with the head";
+  std::ofstream{path, std::ios::binary | std::ios::trunc} << small;
+  upload_options o;
+  o.retry_delay = std::chrono::milliseconds{1};
+  upload u{c, url_of(server), file_body(path), o};
+  std::error_code ec;
+  const upload_result r = u.run(ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 201U);
+  EXPECT_EQ(r.retries, 1U);
+  ASSERT_EQ(server.requests().size(), 2U);
+  EXPECT_EQ(body_of(server.requests()[1]), small);
 }
 
 TEST_F(UploadTest, MalformedAnswerAfterTheBodyFailsAtOnce) {

@@ -73,6 +73,21 @@ class file {
   void unlock();
 };
 
+/// What a path names (as stat(2) sees it, following symbolic links).
+enum class file_kind {
+  none,       ///< Nothing is there (nor is the path's directory, or a part of it is a file).
+  regular,    ///< A regular file.
+  directory,  ///< A directory.
+  stream,     ///< A character device (/dev/null, a terminal), a FIFO or a socket: written in order.
+  other,      ///< Anything else (a block device).
+};
+
+/// A path's kind, and its size in bytes for a regular file (0 otherwise).
+struct file_status {
+  file_kind kind = file_kind::none;
+  std::uint64_t size = 0;
+};
+
 /// Opens files and changes directories: the one place that knows rename and directory sync.
 class file_system {
  public:
@@ -95,6 +110,12 @@ class file_system {
   /// Removes a file; removing one that does not exist is not an error.
   virtual void remove(const std::filesystem::path& path, std::error_code& ec) = 0;
   void remove(const std::filesystem::path& path);
+
+  /// What is at `path`. Nothing there is `file_kind::none`, not an error; errors are the
+  /// operating system's (`permission_denied` for a directory that may not be searched).
+  [[nodiscard]] virtual file_status status(const std::filesystem::path& path,
+                                           std::error_code& ec) = 0;
+  [[nodiscard]] file_status status(const std::filesystem::path& path);
 
   /// Sets an extended attribute ("user.ferry.validators", say) on a file: a downloaded file keeps
   /// the validators it was fetched with, so that fetching it again can ask whether it changed.

@@ -65,7 +65,8 @@ struct upload_options {
   std::chrono::milliseconds retry_delay{500};
   /// A malformed response (`condition::malformed`) after body bytes were sent fails at once.
   /// Before any (an answer to Expect: 100-continue, say) it gets at most this many further
-  /// attempts, each on a new connection, `malformed_delay` and then twice that apart.
+  /// attempts in a row (never more than `retries`), each on a new connection, `malformed_delay`
+  /// and then twice that apart; they are not counted against `retries`.
   unsigned malformed_attempts = 2;
   std::chrono::milliseconds malformed_delay{250};
   /// Keeps up to this much of the response body (the server's answer) in the result.
