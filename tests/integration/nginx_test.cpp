@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include "ferry/engine/error.hpp"
@@ -137,6 +138,23 @@ TEST_F(NginxTest, HttpsWithTheTestCa) {
   memory_sink refused;
   (void)http.exchange(get(server, "/secure.txt"), refused, ec);  // system CAs only
   EXPECT_EQ(ec, error::tls_untrusted_certificate);
+}
+
+TEST_F(NginxTest, AClientOutlivesTheTlsContextItWasGiven) {
+  nginx_server server{"", &test::test_pki::get().server};
+  server.put_file("secure.txt", "still trusted");
+  std::optional<client> secure;
+  {
+    tls_context trusting;
+    trusting.add_ca_pem(test::test_pki::get().ca.certificate_pem);
+    secure.emplace(loop, trusting);
+  }  // the caller's context is gone; the client's copy of the handle is not
+  memory_sink sink;
+  std::error_code ec;
+  const exchange_result r = secure->exchange(get(server, "/secure.txt"), sink, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 200U);
+  EXPECT_EQ(sink.data(), "still trusted");
 }
 
 TEST_F(NginxTest, BasicAuthWithCredentialsGeneratedAtTestTime) {

@@ -29,4 +29,5 @@
 #include "ferry/engine/transfer/digest.hpp"
 #include "ferry/engine/transfer/download.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
+#include "ferry/engine/transfer/segment_plan.hpp"
 #include "ferry/engine/transfer/upload.hpp"

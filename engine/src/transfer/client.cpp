@@ -570,7 +570,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
   };
 
   io_loop& loop_;
-  const tls_context& tls_;
+  tls_context tls_;  // a handle: the caller's context may go before this client
   client_options options_;
   connection_pool pool_;
 };

@@ -19,6 +19,7 @@
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
+#include "ferry/engine/transfer/segment_plan.hpp"
 #include "ferry/http/content_range.hpp"
 #include "ferry/http/error.hpp"
 #include "ferry/http/retry_after.hpp"
@@ -402,47 +403,26 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       seg.probe = segmented;
       return;
     }
-    std::vector<byte_range> gaps = uncovered(*record_.length);
-    if (gaps.empty()) {
-      if (active == 0) {
-        finish();
-      }
-      return;
-    }
     const std::size_t slots = options_.segments > active ? options_.segments - active : 0;
-    split(gaps, slots);
-    for (std::size_t i = 0; i < gaps.size() && i < slots; ++i) {
-      launch(gaps[i].first, gaps[i].end, false);
+    const auto plan =
+        plan_segments(covered(*record_.length), *record_.length, slots, options_.min_segment_size);
+    if (plan.empty() && active == 0) {
+      return finish();  // nothing missing (with no request in flight, every slot is free)
+    }
+    for (const byte_range& r : plan) {
+      launch(r.first, r.end, false);
     }
   }
 
-  // The missing bytes of [0, total) less what requests in flight will still bring.
-  [[nodiscard]] std::vector<byte_range> uncovered(std::uint64_t total) const {
+  // What is on disk, and what requests in flight will still bring.
+  [[nodiscard]] byte_ranges covered(std::uint64_t total) const {
     byte_ranges covered = written_;
     for (const auto& s : segments_) {
       if (!s->dropped) {
         covered.add(s->next, s->end.value_or(total));
       }
     }
-    return covered.missing(total);
-  }
-
-  // Splits the largest gaps in two until there are `slots` of them or none is worth splitting.
-  void split(std::vector<byte_range>& gaps, std::size_t slots) const {
-    while (gaps.size() < slots) {
-      auto largest = std::max_element(gaps.begin(), gaps.end(), [](const auto& a, const auto& b) {
-        return a.size() < b.size();
-      });
-      if (largest->size() < 2 * options_.min_segment_size) {
-        break;
-      }
-      const std::uint64_t middle = largest->first + largest->size() / 2;
-      const byte_range second{middle, largest->end};
-      largest->end = middle;
-      gaps.insert(largest + 1, second);
-    }
-    std::sort(gaps.begin(), gaps.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    return covered;
   }
 
   segment& launch(std::uint64_t first, std::optional<std::uint64_t> end, bool whole) {

@@ -398,7 +398,6 @@ TEST_F(DownloadTest, ServiceUnavailableWaitsForRetryAfter) {
   (void)d.end_download(pending, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
-  EXPECT_FALSE(read_file(output).find("error") != std::string::npos);
 }
 
 TEST_F(DownloadTest, StalledBodyTimesOutAndResumes) {
@@ -666,8 +665,9 @@ TEST_F(DownloadTest, FailedSegmentResumesAloneAndOthersAreNotRefetched) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(r.retries, 1U);
-  // The probe's tail past its share is cut short by design; every other byte came once.
-  EXPECT_LE(r.received, length + (1U << 20U));
+  // Writes stop at each segment's end (the probe's tail past its share is never stored) and
+  // the cut segment resumes where it stopped: every byte was received exactly once.
+  EXPECT_EQ(r.received, length);
 }
 
 TEST_F(DownloadTest, ServerWithoutRangesFallsBackToOneConnection) {

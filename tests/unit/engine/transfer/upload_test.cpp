@@ -114,9 +114,14 @@ TEST_F(UploadTest, SilentServerGetsTheBodyAfterTheContinueWait) {
   upload_options o;
   o.expect_continue_from = 1;
   upload u{c, url_of(server), file_body(path), o};
+  const auto start = std::chrono::steady_clock::now();
   const upload_result r = u.run();
+  const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.head.status, 201U);
+  EXPECT_EQ(test::request_field(server.requests().at(0), "expect"), "100-continue");
   EXPECT_EQ(body_of(server.requests().at(0)), content);
+  // A floor, not a speed target: the body waited for the 100 that never came.
+  EXPECT_GE(took, co.connection.continue_wait);
 }
 
 TEST_F(UploadTest, StreamOfUnknownLengthGoesChunked) {

@@ -16,12 +16,18 @@ class tls_context_impl;
 /// system's CA store and checked against the host name by default. Verification can only be
 /// turned off explicitly (`disable_verification`). Sockets keep the settings they were made
 /// with alive; changing a context affects sockets created afterwards.
+///
+/// A handle: copies share one set of settings (a change through one is seen by all), which
+/// lives while any copy, or any socket made with one, does. A `client` keeps a copy, so the
+/// context it was given may go before it.
 class tls_context {
  public:
   tls_context();
   ~tls_context();
-  tls_context(const tls_context&) = delete;
-  tls_context& operator=(const tls_context&) = delete;
+  tls_context(const tls_context&) = default;
+  tls_context& operator=(const tls_context&) = default;
+  tls_context(tls_context&&) noexcept = default;
+  tls_context& operator=(tls_context&&) noexcept = default;
 
   /// Also trusts the CA certificates in a PEM file. Errors: file_not_found, invalid_argument.
   void add_ca_file(const std::string& path, std::error_code& ec);

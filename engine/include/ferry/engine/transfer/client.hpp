@@ -100,7 +100,8 @@ struct exchange_result {
 /// object may go before the transfers that use it; its loop may not.
 class client {
  public:
-  /// `tls` (settings for https) must outlive the client.
+  /// `tls` (settings for https) is a handle the client keeps a copy of: it may go before the
+  /// client, and a change made through it later is seen by the client's new connections.
   client(io_loop& loop, const tls_context& tls, client_options options = {});
   ~client();
   client(const client&) = default;
