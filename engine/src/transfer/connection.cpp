@@ -197,9 +197,8 @@ class connection::impl final : public http::response_handler,
       parts[count++] = buffer(chunk_size_line_);
       parts[count++] = buffer(send_buffer_.data(), n);
     }
-    static constexpr std::string_view crlf_then_last = "\r\n0\r\n\r\n";
     if (n > 0 && body_done_) {
-      parts[count++] = buffer(crlf_then_last);
+      parts[count++] = buffer(http::chunk_end_and_last());
     } else if (n > 0) {
       parts[count++] = buffer(http::chunk_end());
     } else if (body_done_) {

@@ -14,7 +14,7 @@ std::unique_ptr<connection> connection_pool::take(const std::string& key) {
   std::unique_ptr<connection> found;
   {
     std::lock_guard lock{mutex_};
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = clock_.now();
     for (auto it = idle_.begin(); it != idle_.end();) {
       const bool expired = now - it->since > options_.idle_timeout || !it->conn->reusable();
       if (expired) {
@@ -46,7 +46,7 @@ void connection_pool::put(const std::string& key, std::unique_ptr<connection> c)
     evicted = std::move(idle_.back().conn);  // the least recently used goes
     idle_.pop_back();
   }
-  idle_.push_front({key, std::move(c), std::chrono::steady_clock::now()});
+  idle_.push_front({key, std::move(c), clock_.now()});
 }
 
 std::size_t connection_pool::idle() const {

@@ -106,6 +106,7 @@ TEST(ChunkEncoder, FramesChunksInHex) {
   EXPECT_EQ(chunk_header(65536), "10000\r\n");
   EXPECT_EQ(chunk_end(), "\r\n");
   EXPECT_EQ(last_chunk(), "0\r\n\r\n");
+  EXPECT_EQ(chunk_end_and_last(), std::string{chunk_end()} + std::string{last_chunk()});
 }
 
 }  // namespace

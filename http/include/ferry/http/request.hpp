@@ -74,5 +74,9 @@ enum class target_form {
 [[nodiscard]] constexpr std::string_view last_chunk() noexcept {
   return "0\r\n\r\n";
 }
+/// `chunk_end()` then `last_chunk()`, in one piece: after the body's final chunk.
+[[nodiscard]] constexpr std::string_view chunk_end_and_last() noexcept {
+  return "\r\n0\r\n\r\n";
+}
 
 }  // namespace ferry::http

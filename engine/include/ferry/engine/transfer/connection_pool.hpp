@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "ferry/engine/io/clock.hpp"
+
 namespace ferry::engine {
 
 class connection;
@@ -15,7 +17,10 @@ class connection;
 struct connection_pool_options {
   std::size_t max_idle_per_key = 6;  ///< idle connections kept for one key
   std::size_t max_idle = 64;         ///< idle connections kept in all
+  /// An idle connection older than this is closed instead of reused.
   std::chrono::seconds idle_timeout{60};
+  /// The clock idle times are read on (tests pass a manual_clock); null: steady.
+  clock* time_source = nullptr;
 };
 
 /// Keeps idle connections for reuse. The key is everything that must match for a connection
@@ -24,7 +29,9 @@ struct connection_pool_options {
 /// connection that saw an error is closed, and idle ones expire. Thread-safe.
 class connection_pool {
  public:
-  explicit connection_pool(connection_pool_options options = {}) : options_(options) {}
+  explicit connection_pool(connection_pool_options options = {})
+      : options_(options),
+        clock_(options.time_source != nullptr ? *options.time_source : clock::steady()) {}
   ~connection_pool();
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;
@@ -39,9 +46,10 @@ class connection_pool {
   struct entry {
     std::string key;
     std::unique_ptr<connection> conn;
-    std::chrono::steady_clock::time_point since;
+    clock::time_point since;
   };
   connection_pool_options options_;
+  clock& clock_;
   mutable std::mutex mutex_;
   std::list<entry> idle_;  // most recently used first
 };
