@@ -117,7 +117,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       state_ = download_state::running;
     }
     loop_.post([self = shared_from_this()] {
-      std::lock_guard lock{self->mutex_};
+      entry in{*self};
       self->prepare();
     });
     return user_ref;
@@ -131,26 +131,26 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   void pause() {
     loop_.post([self = shared_from_this()] {
-      std::lock_guard lock{self->mutex_};
+      entry in{*self};
       self->on_pause();
     });
   }
   void resume() {
     loop_.post([self = shared_from_this()] {
-      std::lock_guard lock{self->mutex_};
+      entry in{*self};
       self->on_resume();
     });
   }
   void cancel() {
     loop_.post([self = shared_from_this()] {
-      std::lock_guard lock{self->mutex_};
+      entry in{*self};
       self->stop(stop_kind::cancel, error::operation_aborted);
     });
   }
   // The download object is going away: stop as a pause would, then end the operation.
   void detach() {
     loop_.post([self = shared_from_this()] {
-      std::lock_guard lock{self->mutex_};
+      entry in{*self};
       self->stop(stop_kind::detach, error::operation_aborted);
     });
   }
@@ -167,6 +167,26 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
  private:
+  // Every way into the state machine (a posted call, a sink call, an exchange's or the
+  // backoff's end) is an entry: the state changes under the lock; then, with no lock held, the
+  // events the entry produced are delivered in order, and after them the operation's
+  // completion. An entry nested in another on the same thread leaves delivery to the outer one.
+  class entry {
+   public:
+    explicit entry(impl& owner) : owner_(owner), lock_(owner.mutex_) { ++owner_.depth_; }
+    ~entry() {
+      --owner_.depth_;
+      lock_.unlock();
+      owner_.deliver_outbox();
+    }
+    entry(const entry&) = delete;
+    entry& operator=(const entry&) = delete;
+
+   private:
+    impl& owner_;
+    std::unique_lock<std::recursive_mutex> lock_;
+  };
+
   // One request in flight: a range of the resource and where its bytes go.
   struct segment;
 
@@ -174,11 +194,11 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
    public:
     segment_sink(impl& owner, segment& seg) : owner_(&owner), seg_(&seg) {}
     void on_head(const http::response_head& head, std::error_code& ec) override {
-      std::lock_guard lock{owner_->mutex_};
+      entry in{*owner_};
       owner_->on_head(*seg_, head, ec);
     }
     void write(std::string_view bytes, std::error_code& ec) override {
-      std::lock_guard lock{owner_->mutex_};
+      entry in{*owner_};
       owner_->on_body(*seg_, bytes, ec);
     }
 
@@ -658,7 +678,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // ---- an exchange ends -----------------------------------------------------------------------
 
   void on_exchange_done(segment& seg, async_result& r) {
-    std::lock_guard lock{mutex_};
+    entry in{*this};
     std::error_code ec;
     (void)client_.end_exchange(r, ec);  // the head was seen (and judged) by the segment's sink
     if (seg.done || seg.satisfied) {
@@ -751,7 +771,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     e.delay = delay;
     deliver(e);
     backoff_.begin_wait(delay, [self = shared_from_this()](async_result& r) {
-      std::lock_guard lock{self->mutex_};
+      entry in{*self};
       std::error_code ec;
       self->backoff_.end_wait(r, ec);
       self->backing_off_ = false;
@@ -865,15 +885,37 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     received_at_event_ = result_.received;
   }
 
+  // Under the lock: queued, for the entry to deliver once the lock is released.
   void deliver(const download_event& e) {
-    if (!options_.on_event) {
+    if (options_.on_event) {
+      outbox_.push_back(e);
+    }
+  }
+
+  // With no lock held (see entry): the queued events in order, then the completion. One thread
+  // delivers at a time; events queued meanwhile by another thread's entry are delivered by it.
+  void deliver_outbox() {
+    std::unique_lock lock{mutex_};
+    if (delivering_ || depth_ > 0) {
       return;
     }
-    try {
-      options_.on_event(e);
-    } catch (...) {
-      loop_.state()->report(std::current_exception());
+    delivering_ = true;
+    while (!outbox_.empty() || completion_ != nullptr) {
+      if (outbox_.empty()) {
+        loop_.state()->post(std::exchange(completion_, nullptr), completion_error_, 0);
+        continue;
+      }
+      const download_event e = std::move(outbox_.front());
+      outbox_.pop_front();
+      lock.unlock();
+      try {
+        options_.on_event(e);
+      } catch (...) {
+        loop_.state()->report(std::current_exception());
+      }
+      lock.lock();
     }
+    delivering_ = false;
   }
 
   void milestone(std::string_view name) {
@@ -1087,14 +1129,21 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
   }
 
+  // The operation ends after the events before it are delivered (see deliver_outbox).
   void complete(std::error_code ec) {
     detail::operation* done = std::exchange(op_, nullptr);
     if (done != nullptr) {
-      loop_.state()->post(done, ec, 0);
+      completion_ = done;
+      completion_error_ = ec;
     }
   }
 
   mutable std::recursive_mutex mutex_;
+  int depth_ = 0;                            // entries holding the lock (nested ones on one thread)
+  bool delivering_ = false;                  // a thread is in deliver_outbox
+  std::deque<download_event> outbox_;        // events not yet delivered
+  detail::operation* completion_ = nullptr;  // the operation, once it ended, until delivered
+  std::error_code completion_error_;
   client client_;  // a handle: the client lives as long as this transfer
   io_loop& loop_;
   http::url url_;

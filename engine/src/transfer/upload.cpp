@@ -6,6 +6,8 @@
 #include <atomic>
 #include <cerrno>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "../io/detail/loop_state.hpp"
 #include "../io/detail/operation.hpp"
@@ -100,7 +102,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     async_result engine_ref =
         loop_.state()->pool().acquire(operation_kind::transfer, this, std::move(callback), state);
     async_result user_ref = engine_ref;
-    std::lock_guard lock{mutex_};
+    entry in{*this};
     if (started_) {
       loop_.state()->post(engine_ref.release(), error::operation_in_progress, 0);
       return user_ref;
@@ -186,11 +188,16 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     e.what = upload_event::kind::progress;
     e.sent = sent_;
     e.total = source_->size();
-    deliver(e);
+    // The first piece may be read inside begin_exchange, in an entry of this thread: held then.
+    if (entry_thread_.load() == std::this_thread::get_id()) {
+      deliver(e);
+    } else if (options_.on_event) {
+      deliver_now(e);
+    }
   }
 
   void on_done(async_result& r) {
-    std::lock_guard lock{mutex_};
+    entry in{*this};
     std::error_code ec;
     const exchange_result x = client_.end_exchange(r, ec);
     result_.sent = sent_;
@@ -242,7 +249,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     e.status = status;
     deliver(e);
     backoff_.begin_wait(delay, [self = shared_from_this()](async_result& w) {
-      std::lock_guard relock{self->mutex_};
+      entry in{*self};
       std::error_code wait_error;
       self->backoff_.end_wait(w, wait_error);
       if (wait_error || self->cancelled_) {
@@ -252,10 +259,15 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     });
   }
 
+  // Under an entry's lock: held, for the entry to deliver once the lock is released.
   void deliver(const upload_event& e) {
-    if (!options_.on_event) {
-      return;
+    if (options_.on_event) {
+      held_.push_back(e);
     }
+  }
+
+  // Progress, from the connection's reads of the body (no upload lock is held there).
+  void deliver_now(const upload_event& e) {
     try {
       options_.on_event(e);
     } catch (...) {
@@ -263,12 +275,44 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     }
   }
 
+  // The operation ends after the event that reports it (see entry).
   void complete(std::error_code ec) {
     detail::operation* done = std::exchange(op_, nullptr);
     if (done != nullptr) {
-      loop_.state()->post(done, ec, 0);
+      completion_ = done;
+      completion_error_ = ec;
     }
   }
+
+  // An entry into the upload (its start, an exchange's or the backoff's end): the state
+  // changes under the lock; then, with no lock held, the events it produced and after them the
+  // operation's completion. Entries do not nest and do not overlap: each follows the last.
+  class entry {
+   public:
+    explicit entry(impl& owner) : owner_(owner), lock_(owner.mutex_) {
+      owner_.entry_thread_ = std::this_thread::get_id();
+    }
+    ~entry() {
+      owner_.entry_thread_ = std::thread::id{};
+      std::vector<upload_event> events = std::move(owner_.held_);
+      owner_.held_.clear();
+      detail::operation* done = std::exchange(owner_.completion_, nullptr);
+      const std::error_code ec = owner_.completion_error_;
+      lock_.unlock();
+      for (const upload_event& e : events) {
+        owner_.deliver_now(e);
+      }
+      if (done != nullptr) {
+        owner_.loop_.state()->post(done, ec, 0);
+      }
+    }
+    entry(const entry&) = delete;
+    entry& operator=(const entry&) = delete;
+
+   private:
+    impl& owner_;
+    std::unique_lock<std::recursive_mutex> lock_;
+  };
 
   std::recursive_mutex mutex_;
   client client_;  // a handle: the client lives as long as this transfer
@@ -288,6 +332,10 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   clock::time_point last_progress_{};
   unsigned transient_retries_ = 0;  // retries after transient failures (`options_.retries`)
   unsigned malformed_run_ = 0;      // malformed answers in a row before any body byte
+  std::vector<upload_event> held_;  // events of the current entry, not yet delivered
+  std::atomic<std::thread::id> entry_thread_{};  // the thread inside an entry, if any
+  detail::operation* completion_ = nullptr;      // the operation, once it ended, until delivered
+  std::error_code completion_error_;
   bool started_ = false;
   bool cancelled_ = false;
 };

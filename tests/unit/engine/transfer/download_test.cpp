@@ -4,6 +4,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <thread>
 
 #include "failing_file_system.hpp"
 #include "failing_stream.hpp"
@@ -1228,6 +1230,72 @@ TEST_F(DownloadTest, PartialContentCarryingTheWholeResourceIsTakenAsA200) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(r.retries, 0U);
+}
+
+TEST_F(DownloadTest, EventsAreDeliveredWithNoFerryLockHeld) {
+  // The application's listener takes the application's lock, while the application holds that
+  // lock and asks the download for its progress: were events delivered under the download's
+  // lock, each would wait for the other. The listener waits a bounded time and says so.
+  const std::string body = test::version_bytes(400'000, 0);
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i >= 5) {
+          return std::nullopt;
+        }
+        auto a = test::answer_resource(request, {{body, "\"e\"", ""}}, {});
+        a.trickle = 4096;
+        a.trickle_delay = std::chrono::milliseconds{1};
+        return a;
+      }};
+  client c{loop, tls};
+  std::timed_mutex app;
+  std::atomic<int> events{0};
+  std::atomic<int> inversions{0};
+  download_options o = options();
+  o.progress_interval = std::chrono::milliseconds{0};
+  o.on_event = [&](const download_event&) {
+    if (!app.try_lock_for(std::chrono::seconds{2})) {
+      ++inversions;  // the application could not let go: it waits for the download's lock
+      return;
+    }
+    ++events;
+    app.unlock();
+  };
+  download d{c, url_of(server), o};
+  async_result pending = d.begin_download({});
+  for (int i = 0; i < 20'000 && !pending.is_completed(); ++i) {
+    std::lock_guard hold{app};
+    (void)d.progress();
+    std::this_thread::sleep_for(std::chrono::microseconds{200});
+  }
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  std::error_code ec;
+  (void)d.end_download(pending, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(inversions.load(), 0);
+  EXPECT_GT(events.load(), 10);
+  EXPECT_EQ(read_file(output), body);
+}
+
+TEST_F(DownloadTest, TheCompletedEventComesBeforeTheCompletion) {
+  const std::string body = test::version_bytes(10'000, 0);
+  scripted_server server{
+      resource_responder({{body, "\"c\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  client c{loop, tls};
+  std::atomic<bool> completed_event{false};
+  std::promise<bool> seen_at_completion;
+  download_options o = options();
+  o.on_event = [&](const download_event& e) {
+    if (e.kind == download_event_kind::completed) {
+      completed_event = true;
+    }
+  };
+  download d{c, url_of(server), o};
+  async_result pending = d.begin_download(
+      [&](async_result&) { seen_at_completion.set_value(completed_event.load()); });
+  auto seen = seen_at_completion.get_future();
+  ASSERT_TRUE(test::await(seen));
+  EXPECT_TRUE(seen.get());
 }
 
 TEST_F(DownloadTest, RetryAfterAMalformedResponseNeverTakesAPooledConnection) {
