@@ -9,6 +9,7 @@
 #include "ferry/engine/io/clock.hpp"
 #include "ferry/engine/io/endpoint.hpp"
 #include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/file_work.hpp"
 #include "ferry/engine/io/io_loop.hpp"
 #include "ferry/engine/io/resolver.hpp"
 #include "ferry/engine/io/socket.hpp"

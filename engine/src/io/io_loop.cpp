@@ -15,8 +15,9 @@ io_loop::~io_loop() {
   shutdown();
 }
 
-void io_loop::start(unsigned threads) {
+void io_loop::start(unsigned threads, unsigned file_threads) {
   auto& loop = detail::asio_of(*state_);
+  loop.set_file_threads(file_threads);
   std::lock_guard lock{loop.lifecycle_};
   if (!loop.owns_context() || !loop.threads_.empty() || loop.shutting_down()) {
     return;
@@ -46,6 +47,9 @@ void io_loop::stop() {
 void io_loop::shutdown() {
   auto& loop = detail::asio_of(*state_);
   loop.abort_all();
+  if (!loop.running_in_this_thread()) {
+    loop.stop_file_work();  // queued file work is aborted, running work finishes first
+  }
   if (!loop.owns_context() || loop.running_in_this_thread()) {
     return;
   }

@@ -14,6 +14,7 @@
 #include "../io/detail/or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/file_work.hpp"
 #include "ferry/engine/io/io_loop.hpp"
 #include "ferry/engine/io/timer.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
@@ -928,7 +929,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // Every byte is on disk: verify, sync, rename into place.
   void finish() {
-    std::error_code ec;
     const std::uint64_t length = record_.length.value_or(written_.size());
     result_.length = length;
     result_.output = options_.output;
@@ -938,6 +938,30 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (written_.size() != length || written_.prefix() != length) {
       return stop(stop_kind::fail, error::length_mismatch);
     }
+    // The rest blocks on the disk: on a file-work thread, while no request is in flight and
+    // settle() leaves the partial file alone (finalizing_).
+    finalizing_ = true;
+    auto outcome = std::make_shared<finalized>();
+    begin_file_work(
+        loop_,
+        [self = shared_from_this(), outcome, length](std::error_code& ec) {
+          self->finalize(length, *outcome, ec);
+        },
+        [self = shared_from_this(), outcome](async_result& r) {
+          entry in{*self};
+          self->on_finalized(*outcome, r);
+        });
+  }
+
+  // What finalize() did that the state machine must know.
+  struct finalized {
+    bool renamed = false;    // the output is in place: the download is complete, whatever else
+    bool bad_bytes = false;  // the checksum failed: never resume from these bytes
+  };
+
+  // On a file-work thread, with no lock held: verify, sync, rename into place. Reads the
+  // partial file, the record and the options, which nothing changes while finalizing_.
+  void finalize(std::uint64_t length, finalized& out, std::error_code& ec) {
     const std::uint64_t size = output_->size(ec);
     if (!ec && size > length) {
       output_->resize(length, ec);  // a preallocation past a length that shrank
@@ -946,9 +970,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     if (!ec && options_.checksum) {
       ec = verify_checksum(length);
-      if (ec == error::checksum_mismatch) {
-        discard_partial_ = true;  // known-bad bytes: never resume from them
-      }
+      out.bad_bytes = ec == error::checksum_mismatch;
     }
     if (!ec && options_.durable == durability::power) {
       output_->sync_data(ec);
@@ -957,18 +979,18 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       ec = error::output_exists;  // it appeared while we downloaded
     }
     if (ec) {
-      return stop(stop_kind::fail, ec);
+      return;
     }
     remember_validators(partial_path(options_.output));
     milestone("before_rename");
     files_.atomic_replace(partial_path(options_.output), options_.output, ec);
     if (ec) {
-      return stop(stop_kind::fail, ec);
+      return;
     }
     // From here the output is in place, complete and verified: nothing after this may report
     // a failure (which promises an untouched output path). A directory sync that fails leaves
     // only the rename's durability in doubt, and is tried once more.
-    owns_partial_ = false;  // it is the output now
+    out.renamed = true;
     if (options_.durable == durability::power) {
       files_.sync_directory(options_.output.parent_path(), ec);
       if (ec) {
@@ -979,7 +1001,24 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (record_on_disk_) {
       files_.remove(record_path(options_.output), ec);
     }
-    stop(stop_kind::complete, {});
+    ec = {};
+  }
+
+  // Back on a loop thread. A pause or cancel that came meanwhile is honoured unless the output
+  // is already in place.
+  void on_finalized(const finalized& out, async_result& r) {
+    finalizing_ = false;
+    std::error_code ec;
+    end_file_work(r, ec);
+    if (out.renamed) {
+      owns_partial_ = false;  // it is the output now
+      return stop(stop_kind::complete, {});
+    }
+    discard_partial_ = discard_partial_ || out.bad_bytes;
+    if (state_ != download_state::running) {
+      return settle();
+    }
+    stop(stop_kind::fail, ec ? ec : std::error_code{error::file_io_error});
   }
 
   std::error_code verify_checksum(std::uint64_t length) {
@@ -1073,7 +1112,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // Once no request is in flight: keep or remove the files, report, end the operation.
   void settle() {
-    if (!segments_.empty() || backing_off_) {
+    if (!segments_.empty() || backing_off_ || finalizing_) {
       return;
     }
     switch (state_) {
@@ -1170,6 +1209,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   bool owns_partial_ = false;
   bool discard_partial_ = false;
   bool backing_off_ = false;
+  bool finalizing_ = false;  // finalize() runs on a file-work thread
   bool fatal_ = false;
   bool paused_reported_ = false;
   bool detached_ = false;

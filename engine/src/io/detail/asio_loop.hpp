@@ -44,6 +44,9 @@ class asio_loop final : public loop_state {
  public:
   asio_loop() : owned_(std::in_place, 1), context_(&*owned_) {}
   explicit asio_loop(asio::io_context& borrowed) : context_(&borrowed) {}
+  ~asio_loop() override { stop_file_work(); }
+  asio_loop(const asio_loop&) = delete;
+  asio_loop& operator=(const asio_loop&) = delete;
 
   [[nodiscard]] asio::io_context& context() noexcept { return *context_; }
   [[nodiscard]] bool owns_context() const noexcept { return owned_.has_value(); }
@@ -51,6 +54,9 @@ class asio_loop final : public loop_state {
   [[nodiscard]] bool running_in_this_thread() const noexcept override {
     return context_->get_executor().running_in_this_thread();
   }
+
+  void work_started() noexcept override { context_->get_executor().on_work_started(); }
+  void work_finished() noexcept override { context_->get_executor().on_work_finished(); }
 
   void post(operation* op, std::error_code ec, std::size_t bytes) noexcept override {
     asio::post(*context_, asio::bind_allocator(arena_allocator<void>{op->arena},

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "operation.hpp"
@@ -57,6 +60,21 @@ class loop_state {
     return exceptions_.load(std::memory_order_relaxed);
   }
 
+  /// Queues `work` for the loop's file-work threads (started at the first call; see
+  /// `set_file_threads`): blocking file work (a sync, a digest, a rename) that no loop thread
+  /// may wait for. `op` then completes on a loop thread with the error `work` set, or with
+  /// operation_aborted when the loop shuts down before the work started. Queued work counts as
+  /// the loop's work, so `run` does not return while it is pending.
+  void queue_file_work(operation* op, std::function<void(std::error_code&)> work) noexcept;
+  /// How many file-work threads the first queued work starts (at least one).
+  void set_file_threads(unsigned count) noexcept;
+  /// Queued work completes with operation_aborted; running work is waited for; the threads
+  /// are joined. Must not be called on a file-work thread.
+  void stop_file_work() noexcept;
+  /// For the loop underneath: outstanding work that is not an I/O object of its own.
+  virtual void work_started() noexcept = 0;
+  virtual void work_finished() noexcept = 0;
+
   /// Registers `object` with `loop` until the object is destroyed.
   static void add(const std::shared_ptr<loop_state>& loop,
                   const std::shared_ptr<abortable>& object);
@@ -78,6 +96,18 @@ class loop_state {
   };
   void remove(const abortable* object) noexcept;
   std::vector<registered> objects_;
+
+  struct file_job {
+    operation* op;
+    std::function<void(std::error_code&)> work;
+  };
+  void run_file_work() noexcept;  // one file-work thread's life
+  std::mutex file_mutex_;
+  std::condition_variable file_wake_;
+  std::deque<file_job> file_jobs_;
+  std::vector<std::thread> file_threads_;
+  unsigned file_thread_count_ = 1;
+  bool file_work_stopped_ = false;
 };
 
 }  // namespace ferry::engine::detail

@@ -23,6 +23,7 @@
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/client.hpp"
+#include "ferry/engine/transfer/digest.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
 #include "ferry/http/error.hpp"
 #include "loop_fixture.hpp"
@@ -1296,6 +1297,146 @@ TEST_F(DownloadTest, TheCompletedEventComesBeforeTheCompletion) {
   auto seen = seen_at_completion.get_future();
   ASSERT_TRUE(test::await(seen));
   EXPECT_TRUE(seen.get());
+}
+
+// The local file system, except that reads of one file wait while a gate is closed: a disk
+// that takes as long as the test says to hash a file.
+class gated_file_system final : public file_system {
+ public:
+  explicit gated_file_system(std::filesystem::path gated) : gated_(std::move(gated)) {}
+
+  void open_gate() {
+    std::lock_guard lock{mutex_};
+    open_ = true;
+    changed_.notify_all();
+  }
+  // Waits until a read is held at the gate; false after the test deadline.
+  bool wait_for_a_held_read() {
+    std::unique_lock lock{mutex_};
+    return changed_.wait_for(lock, test::test_deadline, [&] { return held_ > 0; });
+  }
+  [[nodiscard]] bool gate_open() {
+    std::lock_guard lock{mutex_};
+    return open_;
+  }
+
+  std::unique_ptr<file> open(const std::filesystem::path& path, open_mode mode,
+                             std::error_code& ec) override {
+    auto inner = file_system::local().open(path, mode, ec);
+    if (!inner || path != gated_) {
+      return inner;
+    }
+    return std::make_unique<gated_file>(std::move(inner), *this);
+  }
+  void atomic_replace(const std::filesystem::path& from, const std::filesystem::path& to,
+                      std::error_code& ec) override {
+    file_system::local().atomic_replace(from, to, ec);
+  }
+  void sync_directory(const std::filesystem::path& directory, std::error_code& ec) override {
+    file_system::local().sync_directory(directory, ec);
+  }
+  void remove(const std::filesystem::path& path, std::error_code& ec) override {
+    file_system::local().remove(path, ec);
+  }
+  file_status status(const std::filesystem::path& path, std::error_code& ec) override {
+    return file_system::local().status(path, ec);
+  }
+
+ private:
+  class gated_file final : public file {
+   public:
+    gated_file(std::unique_ptr<file> inner, gated_file_system& owner)
+        : inner_(std::move(inner)), owner_(owner) {}
+    using file::read_at;
+    std::size_t read_at(std::uint64_t offset, mutable_buffer into, std::error_code& ec) override {
+      owner_.pass();
+      return inner_->read_at(offset, into, ec);
+    }
+    using file::write_at;
+    std::size_t write_at(std::uint64_t offset, const_buffer bytes, std::error_code& ec) override {
+      return inner_->write_at(offset, bytes, ec);
+    }
+    using file::sync_data;
+    void sync_data(std::error_code& ec) override { inner_->sync_data(ec); }
+    using file::sync;
+    void sync(std::error_code& ec) override { inner_->sync(ec); }
+    using file::size;
+    std::uint64_t size(std::error_code& ec) const override { return inner_->size(ec); }
+    using file::resize;
+    void resize(std::uint64_t length, std::error_code& ec) override { inner_->resize(length, ec); }
+    using file::allocate;
+    void allocate(std::uint64_t offset, std::uint64_t length, std::error_code& ec) override {
+      inner_->allocate(offset, length, ec);
+    }
+    using file::lock_exclusive;
+    void lock_exclusive(std::error_code& ec) override { inner_->lock_exclusive(ec); }
+    using file::unlock;
+    void unlock(std::error_code& ec) override { inner_->unlock(ec); }
+
+   private:
+    std::unique_ptr<file> inner_;
+    gated_file_system& owner_;
+  };
+
+  void pass() {
+    std::unique_lock lock{mutex_};
+    ++held_;
+    changed_.notify_all();
+    changed_.wait_for(lock, test::test_deadline, [&] { return open_; });
+    --held_;
+  }
+
+  std::filesystem::path gated_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int held_ = 0;
+  bool open_ = false;
+};
+
+TEST_F(DownloadTest, AChecksumBeingComputedNeverHoldsUpTheLoop) {
+  // One loop thread, two file-work threads. The first download's hash waits at a gate the
+  // test holds shut; the second download, on the same loop, completes meanwhile. With the hash
+  // on the loop thread, nothing else could run on that loop until the gate opened.
+  io_loop one;
+  one.start(1, 2);
+  const std::string big = test::version_bytes(test::scaled(4U << 20U), 1);
+  const std::string small = test::version_bytes(50'000, 2);
+  scripted_server server{
+      [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
+        if (i >= 10) {
+          return std::nullopt;
+        }
+        const bool wants_big = request.starts_with("GET /big ");
+        return test::answer_resource(request, {{wants_big ? big : small, "\"g\"", ""}}, {});
+      }};
+  client c{one, tls};
+  gated_file_system gated{partial_path(output)};
+  download_options first = options();
+  first.files = &gated;
+  digest sum{digest_algorithm::sha256};
+  sum.update(big);
+  first.checksum = expected_digest::parse("sha256:" + sum.finish_hex());
+  download hashing{c, url_of(server, "/big"), first};
+  async_result hashed = hashing.begin_download({});
+  ASSERT_TRUE(gated.wait_for_a_held_read());  // the hash has begun, and waits
+
+  download_options second = options();
+  second.output = dir / "small.bin";
+  download other{c, url_of(server, "/small"), second};
+  std::error_code ec;
+  async_result done = other.begin_download({});
+  ASSERT_TRUE(done.wait_for(std::chrono::seconds{20})) << "the loop was held up";
+  (void)other.end_download(done, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(second.output), small);
+  EXPECT_FALSE(gated.gate_open());  // it completed while the first hash still waited
+  EXPECT_FALSE(hashed.is_completed());
+
+  gated.open_gate();
+  ASSERT_TRUE(hashed.wait_for(test::test_deadline));
+  (void)hashing.end_download(hashed, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(read_file(output), big);
 }
 
 TEST_F(DownloadTest, RetryAfterAMalformedResponseNeverTakesAPooledConnection) {

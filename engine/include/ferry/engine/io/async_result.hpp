@@ -24,8 +24,9 @@ enum class operation_kind : std::uint8_t {
   receive,
   shutdown,
   wait,
-  request,   ///< one HTTP request and its response, on a connection
-  transfer,  ///< a whole download or upload, through retries
+  file_work,  ///< blocking file work on the loop's file-work threads
+  request,    ///< one HTTP request and its response, on a connection
+  transfer,   ///< a whole download or upload, through retries
 };
 
 /// The caller's state object for one operation: a typed pointer that travels from `begin_X`

@@ -34,7 +34,9 @@ class io_loop {
 
   /// Starts `threads` worker threads that run the loop until `shutdown` (or destruction).
   /// Does nothing on a loop that already has threads, or that borrows a caller's context.
-  void start(unsigned threads = 1);
+  /// `file_threads` is how many threads run blocking file work (`begin_file_work`: syncs,
+  /// digests, renames) apart from the loop threads; they start at the first such work.
+  void start(unsigned threads = 1, unsigned file_threads = 1);
 
   /// Runs the loop on the calling thread until it has no more work or `stop` is called.
   /// Returns the number of handlers run. May be called again after it returns.
@@ -45,8 +47,9 @@ class io_loop {
   /// Makes `run` return as soon as possible; pending operations stay pending.
   void stop();
 
-  /// Aborts every pending operation (their callbacks run with `operation_aborted`), waits for
-  /// the worker threads to finish, and makes every later `begin_X` complete with
+  /// Aborts every pending operation (their callbacks run with `operation_aborted`; file work
+  /// that has not started is dropped, running file work is waited for), waits for the worker
+  /// threads to finish, and makes every later `begin_X` complete with
   /// `operation_aborted`. Safe to call more than once; must not be called on a loop thread
   /// of a loop with worker threads.
   void shutdown();

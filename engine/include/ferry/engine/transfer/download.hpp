@@ -122,7 +122,8 @@ struct download_options {
   /// block.
   std::function<void(const download_event&)> on_event;
   /// Named moments ("checkpoint", "before_rename", "after_rename") for tests that crash the
-  /// process there, and for tracing. On a loop thread.
+  /// process there, and for tracing. On a loop thread ("checkpoint") or on the loop's
+  /// file-work thread that verifies and renames ("before_rename", "after_rename").
   std::function<void(std::string_view milestone)> on_milestone;
   /// The clock for backoff, rates and checkpoints (tests pass a manual_clock); null: steady.
   clock* time_source = nullptr;
