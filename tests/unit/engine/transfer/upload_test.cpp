@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "failing_stream.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
@@ -256,6 +258,85 @@ TEST_F(UploadTest, MalformedAnswerBeforeTheBodyIsTriedTwiceMoreOnNewConnections)
     EXPECT_EQ(test::request_field(request, "expect"), "100-continue");
     EXPECT_EQ(body_of(request), "");  // the body never went out
   }
+}
+
+TEST_F(UploadTest, EveryStreamFailureIsSurvivedBySendingTheWholeBodyAgain) {
+  // The first connection fails at its n-th operation (in the head, in the body, in the answer),
+  // for n = 0, 1, ... until one run meets no failure; the retry's connection does not fail.
+  // Every run must end with the whole body at the server: never a crash, a hang, or a body cut
+  // at the failure taken for the upload.
+  bool clean_run = false;
+  std::size_t n = 0;
+  int recovered = 0;
+  for (; n < 200 && !clean_run; ++n) {
+    scripted_server server{{created(), created(), created()}};
+    std::atomic<int> injections{0};
+    std::atomic<int> streams{0};
+    client_options co;
+    co.wrap_stream = [&](std::unique_ptr<stream> s) -> std::unique_ptr<stream> {
+      const std::size_t fail_at = streams++ == 0 ? n : SIZE_MAX;
+      return std::make_unique<test::failing_stream>(std::move(s), fail_at, error::connection_reset,
+                                                    &injections);
+    };
+    client c{loop, tls, co};
+    upload_options o;
+    o.chunk_size = 16 * 1024;  // many operations: the sweep reaches the middle of the body
+    o.retry_delay = std::chrono::milliseconds{1};
+    o.retries = 1;
+    upload u{c, url_of(server), file_body(path), o};
+    std::error_code ec;
+    const upload_result r = u.run(ec);
+    ASSERT_FALSE(ec) << "n = " << n << ": " << ec.message();
+    EXPECT_EQ(r.head.status, 201U) << "n = " << n;
+    ASSERT_FALSE(server.requests().empty()) << "n = " << n;
+    EXPECT_EQ(body_of(server.requests().back()), content) << "n = " << n;
+    const bool injected = injections.load() > 0;
+    EXPECT_EQ(r.retries, injected ? 1U : 0U) << "n = " << n;
+    recovered += injected ? 1 : 0;
+    clean_run = !injected;
+  }
+  EXPECT_TRUE(clean_run);
+  EXPECT_GT(n, 5U);  // the sweep went through the head and into the body
+  EXPECT_EQ(recovered, static_cast<int>(n) - 1);
+}
+
+TEST_F(UploadTest, CancelStopsAnUploadWaitingForItsAnswer) {
+  scripted_answer silent = created();
+  silent.stall = std::chrono::seconds{30};  // reads the body, then says nothing for a while
+  scripted_server server{{silent}};
+  client c{loop, tls};
+  upload u{c, url_of(server), file_body(path)};
+  async_result pending = u.begin_upload({});
+  for (int i = 0; i < 1000 && server.requests().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  ASSERT_EQ(server.requests().size(), 1U);
+  u.cancel();
+  ASSERT_TRUE(pending.wait_for(std::chrono::seconds{10}));
+  std::error_code ec;
+  (void)u.end_upload(pending, ec);
+  EXPECT_EQ(ec, error::operation_aborted);
+}
+
+TEST_F(UploadTest, AStreamIsNeverSentTwice) {
+  // A 503 to a body read from a pipe: the body cannot be read again, so no retry; the 503's
+  // failure is the outcome, after one request.
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string piped = "bytes from a pipe";
+  ASSERT_EQ(::write(fds[1], piped.data(), piped.size()), static_cast<ssize_t>(piped.size()));
+  ::close(fds[1]);
+  scripted_server server{
+      {scripted_server::raw("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"), created()}};
+  client c{loop, tls};
+  upload_options o;
+  o.retry_delay = std::chrono::milliseconds{1};
+  upload u{c, url_of(server), descriptor_body(fds[0]), o};
+  std::error_code ec;
+  (void)u.run(ec);
+  ::close(fds[0]);
+  EXPECT_EQ(ec, error::http_error_status);
+  EXPECT_EQ(server.requests().size(), 1U);
 }
 
 }  // namespace
