@@ -9,6 +9,7 @@
 //   time-of-day  = hour ":" minute ":" second        ; 2DIGIT each
 #include "ferry/http/retry_after.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -118,7 +119,7 @@ bool asctime_date(std::string_view text, fields& f) {
 
 }  // namespace
 
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
+std::optional<std::chrono::sys_seconds> parse_http_date(std::string_view text) {
   fields f;
   if (!imf_fixdate(text, f) && !rfc850_date(text, f) && !asctime_date(text, f)) {
     return std::nullopt;
@@ -153,10 +154,10 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value,
   if (!at) {
     return std::nullopt;
   }
-  if (*at <= now) {
-    return std::chrono::seconds{0};
-  }
-  return std::chrono::ceil<std::chrono::seconds>(*at - now);
+  // In whole seconds: `at` has no fraction, so the wait rounded up is `at` less `now` rounded
+  // down (and no nanosecond count can overflow on a date in year 9999).
+  const std::chrono::seconds wait = *at - std::chrono::floor<std::chrono::seconds>(now);
+  return std::clamp(wait, std::chrono::seconds{0}, std::chrono::seconds{999'999'999});
 }
 
 }  // namespace ferry::http

@@ -18,8 +18,8 @@ throttled_stream::throttled_stream(io_loop& loop, std::unique_ptr<stream> inner,
     : stream(inner->loop_state()),
       inner_(std::move(inner)),
       limit_(&limit),
-      receive_wait_(loop),
-      send_wait_(loop) {
+      receive_wait_(loop, limit.time_source()),  // waits on the bucket's own clock
+      send_wait_(loop, limit.time_source()) {
 }
 
 throttled_stream::~throttled_stream() = default;

@@ -15,9 +15,9 @@ TEST(HttpDate, TheThreeFormsOfRfc9110AreTheSameInstant) {
   EXPECT_EQ(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), example);
   EXPECT_EQ(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), example);
   EXPECT_EQ(parse_http_date("Sun Nov  6 08:49:37 1994"), example);
-  EXPECT_EQ(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), system_clock::from_time_t(0));
+  EXPECT_EQ(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), std::chrono::sys_seconds{});
   EXPECT_EQ(parse_http_date("Friday, 01-Jan-38 00:00:00 GMT"),
-            system_clock::from_time_t(2145916800));  // a two-digit year below 70 is 20yy
+            std::chrono::sys_seconds{2145916800s});  // a two-digit year below 70 is 20yy
 }
 
 TEST(HttpDate, AnythingElseIsRefused) {
@@ -29,6 +29,17 @@ TEST(HttpDate, AnythingElseIsRefused) {
                           "Sun Nov 6 08:49:37 1994", "1994-11-06T08:49:37Z"}) {
     EXPECT_FALSE(parse_http_date(bad)) << '"' << bad << '"';
   }
+}
+
+TEST(HttpDate, DatesPastTheNanosecondClocksEndAreStillDates) {
+  // Found by retry_after_fuzzer: a nanosecond time_point overflows after 2262.
+  const auto far = parse_http_date("Sun Nov  6 08:49:37 3988");
+  ASSERT_TRUE(far);
+  EXPECT_EQ(std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(*far)}.year(),
+            std::chrono::year{3988});
+  EXPECT_TRUE(parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));
+  EXPECT_TRUE(parse_http_date("Mon, 01 Jan 0001 00:00:00 GMT"));
+  EXPECT_EQ(parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", example), 999'999'999s);
 }
 
 TEST(RetryAfter, SecondsOrADateLessNow) {

@@ -30,6 +30,8 @@ class throttle {
   /// the new burst.
   void set_rate(std::uint64_t bytes_per_second, std::uint64_t burst = 0);
   [[nodiscard]] std::uint64_t rate() const;
+  /// The clock the bucket refills on (a throttled stream waits on it too).
+  [[nodiscard]] clock& time_source() const noexcept { return *clock_; }
 
  private:
   void refill(clock::time_point now);
