@@ -21,8 +21,8 @@ int main(int argc, char** argv) {
     o.checksum = engine::expected_digest::parse(argv[3]);
   }
   // started, progress, retry, restarted, paused, completed, failed; `code` names every reason.
-  o.on_event = [](const engine::download_event& e) {
-    if (e.kind == engine::download_event_kind::retry) {
+  o.on_event = [](const engine::transfer_event& e) {
+    if (e.kind == engine::transfer_event_kind::retry) {
       std::cerr << "retrying (" << engine::code_name(e.reason) << ")\n";
     }
   };

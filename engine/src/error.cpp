@@ -113,6 +113,10 @@ entry describe(error e) noexcept {
     case error::unexpected_partial_content:
       return {"unexpected_partial_content", "a 206 answered a request that asked for no range",
               violation};
+    case error::body_not_replayable:
+      return {"body_not_replayable",
+              "the upload's body was a stream and cannot be sent again",
+              {.local_io = true}};
     case error::range_ignored:
       return {"range_ignored", "the server ignored the range request", {.resource_changed = true}};
     case error::range_not_satisfiable:

@@ -17,6 +17,7 @@
 #include "nginx_server.hpp"
 #include "resource_responder.hpp"
 #include "scripted_server.hpp"
+#include "temp_directory.hpp"
 #include "test_certificate.hpp"
 #include "test_scale.hpp"
 
@@ -32,10 +33,7 @@ std::string rate(std::size_t bytes_per_second) {
   return std::to_string(test::scaled(bytes_per_second));
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-}
+using test::read_file;
 
 class CliTest : public ::testing::Test {
  protected:

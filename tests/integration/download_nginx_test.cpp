@@ -19,6 +19,7 @@
 #include "loop_fixture.hpp"
 #include "nginx_server.hpp"
 #include "resource_responder.hpp"
+#include "temp_directory.hpp"
 #include "test_scale.hpp"
 
 namespace ferry::engine {
@@ -83,11 +84,11 @@ TEST_F(DownloadNginxTest, ResumesWithNginxsRealETag) {
     o.checkpoint_interval = std::chrono::milliseconds{0};
     download* self = nullptr;
     std::once_flag once;
-    o.on_event = [&](const download_event& e) {
-      if (e.kind == download_event_kind::progress && e.progress.on_disk > body.size() / 4) {
+    o.on_event = [&](const transfer_event& e) {
+      if (e.kind == transfer_event_kind::progress && e.progress.done > body.size() / 4) {
         std::call_once(once, [&] { self->pause(); });
       }
-      if (e.kind == download_event_kind::paused) {
+      if (e.kind == transfer_event_kind::paused) {
         paused.set_value();
       }
     };
@@ -137,9 +138,7 @@ TEST_F(DownloadNginxTest, ResumesWithNginxsRealETag) {
   EXPECT_EQ(r.resumed, claimed);
   EXPECT_EQ(r.received, body.size() - claimed);  // nginx honoured If-Range with its ETag
   EXPECT_EQ(r.restarts, 0U);
-  std::ifstream in{output, std::ios::binary};
-  const std::string got{std::istreambuf_iterator<char>{in}, {}};
-  EXPECT_EQ(got, body);
+  EXPECT_EQ(test::read_file(output), body);
 }
 
 TEST_F(DownloadNginxTest, SegmentedDownloadOfAGibibyteIsByteIdentical) {

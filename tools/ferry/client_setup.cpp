@@ -13,27 +13,6 @@
 
 namespace ferry::cli {
 
-void add_common_options(CLI::App& c, common_options& o) {
-  c.add_option("-H,--header", o.headers, "Extra request header \"Name: value\" (repeatable)");
-  c.add_option("-u,--user", o.user, "user:password for Basic authentication");
-  c.add_option("-x,--proxy", o.proxy, "Forward proxy URL (default: the *_proxy environment)");
-  c.add_option("-b,--cookie", o.cookie, "Cookies: \"name=value; ...\" or a cookies.txt file");
-  c.add_option("-c,--cookie-jar", o.cookie_jar, "Write the cookies to this file afterwards");
-  c.add_option("--limit-rate", o.limit_rate, "Bytes a second at most, in all (10K, 5M, 1G)");
-  c.add_option("--retry", o.retry, "Retries in a row without progress before giving up");
-  c.add_option("--connect-timeout", o.connect_timeout, "Seconds to connect (and handshake)")
-      ->capture_default_str();
-  c.add_option("-Y,--speed-limit", o.speed_limit, "Bytes a second below which ... (with -y)");
-  c.add_option("-y,--speed-time", o.speed_time, "... for this many seconds, the try is abandoned")
-      ->capture_default_str();
-  c.add_option("--cacert", o.cacert, "PEM file of CA certificates to trust");
-  c.add_flag("-k,--insecure", o.insecure, "Do not verify the server's certificate");
-  c.add_flag("-L,--location", o.location, "Follow redirects (always on; accepted for curl)");
-  c.add_flag("-s,--silent", o.silent, "No progress output");
-  c.add_option("--progress", o.progress, "bar, json or none (default: bar on a terminal)")
-      ->check(CLI::IsMember({"bar", "json", "none"}));
-}
-
 std::optional<std::uint64_t> parse_size(const std::string& text) {
   if (text.empty()) {
     return std::nullopt;

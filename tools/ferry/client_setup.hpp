@@ -1,7 +1,6 @@
 // ferry CLI — the options `get` and `put` share (curl's spellings), and the client they build.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,9 +34,6 @@ struct common_options {
   bool silent = false;               // -s
   std::string progress;              // --progress bar|json|none
 };
-
-/// Adds the shared options to a subcommand.
-void add_common_options(CLI::App& command, common_options& options);
 
 /// "100", "10K", "1.5M", "2G" (powers of 1024, as curl) -> bytes; empty on nonsense.
 [[nodiscard]] std::optional<std::uint64_t> parse_size(const std::string& text);

@@ -1,7 +1,6 @@
 // ferry CLI — the subcommands.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <string>
 #include <vector>
 
@@ -32,9 +31,6 @@ struct put_options {
   std::string chunk_size = "64K";
   common_options common;
 };
-
-void add_get_command(CLI::App& app, get_options& options);
-void add_put_command(CLI::App& app, put_options& options);
 
 /// Run a parsed command; the result is the process's exit code.
 [[nodiscard]] int run_get(const get_options& options);

@@ -21,30 +21,6 @@ namespace ferry::cli {
 
 using namespace std::chrono_literals;
 
-void add_get_command(CLI::App& app, get_options& o) {
-  auto* get = app.add_subcommand("get", "Download URL to a file, resuming after any interruption");
-  get->add_option("url", o.url, "The URL to download");
-  get->add_option("-o,--output", o.output, "Write to FILE (\"-\" for standard output)");
-  get->add_flag("-O,--remote-name", o.remote_name, "Name the file after the URL's last segment");
-  get->add_option("-i,--input-file", o.list, "Download every URL in FILE (one a line)");
-  get->add_option("--parallel", o.parallel, "Transfers at once with -i")
-      ->check(CLI::Range(1, 256))
-      ->capture_default_str();
-  get->add_option("-d,--dir", o.directory, "Directory for -O and -i files");
-  get->add_option("--segments", o.segments, "Connections for one file (ranges in parallel)")
-      ->check(CLI::Range(1, 64))
-      ->capture_default_str();
-  get->add_option("--checksum", o.checksum, "Expected digest: sha256:HEX or sha512:HEX");
-  get->add_option("--durability", o.durability,
-                  "What the resume record survives: process (a kill) or power (a power loss)")
-      ->check(CLI::IsMember({"process", "power"}))
-      ->capture_default_str();
-  get->add_flag("--overwrite", o.overwrite, "Replace an existing file at the output path");
-  get->add_option("-C,--continue-at", o.continue_at,
-                  "Accepted for curl (\"-\"): ferry always resumes");
-  add_common_options(*get, o.common);
-}
-
 std::string file_name_from_url(const std::string& text) {
   std::string path = text;
   const auto scheme = path.find("://");
@@ -224,9 +200,9 @@ int run_get(const get_options& o) {
     options.output = j.output;
     options.stream_output = j.output == "/dev/stdout";
     options.on_event = [&printer, row = j.row,
-                        settled = j.settled](const engine::download_event& e) {
+                        settled = j.settled](const engine::transfer_event& e) {
       printer.on_download(row, e);
-      using kind = engine::download_event_kind;
+      using kind = engine::transfer_event_kind;
       if (e.kind == kind::paused || e.kind == kind::completed || e.kind == kind::failed) {
         settled->store(true);
       }

@@ -2,14 +2,13 @@
 // `engine-demo`, which drives the bare Begin/End socket engine end to end.
 #include <fmt/core.h>
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <ferry/ferry.hpp>
 #include <future>
 #include <string>
 #include <vector>
 
-#include "commands.hpp"
+#include "command_line.hpp"
 
 namespace {
 
@@ -93,38 +92,18 @@ int engine_demo(const std::string& host, std::uint16_t port, const std::string& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ferry: HTTP/1.1 transfers that keep going"};
-  app.require_subcommand(1);
-
-  ferry::cli::get_options get;
-  ferry::cli::put_options put;
-  ferry::cli::add_get_command(app, get);
-  ferry::cli::add_put_command(app, put);
-
-  std::string host = "127.0.0.1";
-  int port = 0;
-  std::string path = "/";
-  std::string output;
-  auto* demo = app.add_subcommand(
-      "engine-demo", "Fetch a raw HTTP/1.0 response through the Begin/End socket engine");
-  demo->add_option("--host", host, "Host to connect to")->capture_default_str();
-  demo->add_option("--port", port, "TCP port")->required()->check(CLI::Range(1, 65535));
-  demo->add_option("--path", path, "Request path")->capture_default_str();
-  demo->add_option("-o,--output", output, "Where to write the raw response")->required();
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
+  ferry::cli::command_line line;
+  if (const auto exit = ferry::cli::parse_command_line(argc, argv, line)) {
+    return *exit;
   }
-  if (app.got_subcommand("get")) {
-    return ferry::cli::run_get(get);
-  }
-  if (app.got_subcommand("put")) {
-    return ferry::cli::run_put(put);
-  }
-  if (demo->parsed()) {
-    return engine_demo(host, static_cast<std::uint16_t>(port), path, output);
+  switch (line.which) {
+    case ferry::cli::command_line::command::get:
+      return ferry::cli::run_get(line.get);
+    case ferry::cli::command_line::command::put:
+      return ferry::cli::run_put(line.put);
+    case ferry::cli::command_line::command::engine_demo:
+      return engine_demo(line.demo.host, static_cast<std::uint16_t>(line.demo.port), line.demo.path,
+                         line.demo.output);
   }
   return 2;
 }

@@ -90,20 +90,20 @@ void progress_printer::json(std::size_t r, const char* event, const std::string&
   std::fflush(to_);
 }
 
-void progress_printer::on_download(std::size_t r, const engine::download_event& e) {
-  using kind = engine::download_event_kind;
+void progress_printer::on_download(std::size_t r, const engine::transfer_event& e) {
+  using kind = engine::transfer_event_kind;
   std::lock_guard lock{mutex_};
   row& it = rows_.at(r);
-  it.done = e.progress.on_disk;
+  it.done = e.progress.done;
   it.total = e.progress.total;
   it.rate = e.progress.rate;
   it.eta = e.progress.eta_seconds;
   const std::string total = e.progress.total ? std::to_string(*e.progress.total) : "null";
   switch (e.kind) {
     case kind::started:
-      it.status = e.progress.on_disk > 0 ? "resuming" : "";
+      it.status = e.progress.done > 0 ? "resuming" : "";
       if (mode_ == progress_mode::json) {
-        json(r, "started", fmt::format(",\"on_disk\":{}", e.progress.on_disk));
+        json(r, "started", fmt::format(",\"on_disk\":{}", e.progress.done));
       }
       break;
     case kind::progress:
@@ -111,7 +111,7 @@ void progress_printer::on_download(std::size_t r, const engine::download_event& 
       if (mode_ == progress_mode::json) {
         json(r, "progress",
              fmt::format(",\"received\":{},\"on_disk\":{},\"total\":{},\"rate\":{:.0f}",
-                         e.progress.received, e.progress.on_disk, total, e.progress.rate));
+                         e.progress.transferred, e.progress.done, total, e.progress.rate));
       }
       break;
     case kind::retry:
@@ -131,14 +131,14 @@ void progress_printer::on_download(std::size_t r, const engine::download_event& 
     case kind::paused:
       it.status = "paused";
       if (mode_ == progress_mode::json) {
-        json(r, "paused", fmt::format(",\"on_disk\":{}", e.progress.on_disk));
+        json(r, "paused", fmt::format(",\"on_disk\":{}", e.progress.done));
       }
       break;
     case kind::completed:
       it.status = "done";
       if (mode_ == progress_mode::json) {
         json(r, "completed",
-             fmt::format(",\"received\":{},\"length\":{}", e.progress.received, total));
+             fmt::format(",\"received\":{},\"length\":{}", e.progress.transferred, total));
       }
       break;
     case kind::failed:
@@ -153,17 +153,25 @@ void progress_printer::on_download(std::size_t r, const engine::download_event& 
   }
 }
 
-void progress_printer::on_upload(std::size_t r, const engine::upload_event& e) {
-  using kind = engine::upload_event::kind;
+void progress_printer::on_upload(std::size_t r, const engine::transfer_event& e) {
+  using kind = engine::transfer_event_kind;
   std::lock_guard lock{mutex_};
   row& it = rows_.at(r);
-  it.done = e.sent;
-  it.total = e.total;
-  const std::string total = e.total ? std::to_string(*e.total) : "null";
+  it.done = e.progress.done;
+  it.total = e.progress.total;
+  const std::string total = e.progress.total ? std::to_string(*e.progress.total) : "null";
   const char* name = "progress";
-  std::string extra = fmt::format(",\"sent\":{},\"total\":{}", e.sent, total);
-  switch (e.what) {
+  std::string extra = fmt::format(",\"sent\":{},\"total\":{}", e.progress.done, total);
+  switch (e.kind) {
     case kind::progress:
+    case kind::restarted:  // downloads only
+      break;
+    case kind::started:
+      name = "started";
+      break;
+    case kind::paused:
+      name = "paused";
+      it.status = "paused";
       break;
     case kind::retry:
       name = "retry";
@@ -184,7 +192,7 @@ void progress_printer::on_upload(std::size_t r, const engine::upload_event& e) {
   if (mode_ == progress_mode::json) {
     json(r, name, extra);
   } else if (mode_ == progress_mode::bar) {
-    redraw(e.what != kind::progress);
+    redraw(e.kind != kind::progress);
   }
 }
 

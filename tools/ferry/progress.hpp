@@ -27,8 +27,8 @@ class progress_printer {
 
   /// A new row; returns its index.
   std::size_t add(std::string url, std::string name);
-  void on_download(std::size_t row, const engine::download_event& e);
-  void on_upload(std::size_t row, const engine::upload_event& e);
+  void on_download(std::size_t row, const engine::transfer_event& e);
+  void on_upload(std::size_t row, const engine::transfer_event& e);
   /// A line of plain text (a step of the demo, a final summary); not in JSON mode.
   void say(const std::string& text);
   /// Ends the bar display (moves below it).

@@ -15,19 +15,6 @@ namespace ferry::cli {
 
 using namespace std::chrono_literals;
 
-void add_put_command(CLI::App& app, put_options& o) {
-  auto* put = app.add_subcommand("put", "Upload FILE (or - for standard input) to URL");
-  put->add_option("source", o.source, "The file to send, or - for standard input")->required();
-  put->add_option("url", o.url, "Where to send it")->required();
-  put->add_option("-X,--request", o.method, "Method (PUT or POST)")
-      ->check(CLI::IsMember({"PUT", "POST"}))
-      ->capture_default_str();
-  put->add_flag("--chunked", o.chunked, "Transfer-Encoding: chunked even for a file");
-  put->add_option("--chunk-size", o.chunk_size, "Bytes per read and per chunk (64K, 1M)")
-      ->capture_default_str();
-  add_common_options(*put, o.common);
-}
-
 int run_put(const put_options& o) {
   watch_interrupts();
   std::error_code ec;
@@ -49,19 +36,25 @@ int run_put(const put_options& o) {
   }
   progress_printer printer{setup.progress()};
   const std::size_t row = printer.add(o.url, o.source);
-  engine::upload_options options;
-  options.method = o.method;
-  options.fields = setup.fields();
-  options.chunked = o.chunked;
-  options.chunk_size = static_cast<std::size_t>(*chunk);
+  engine::transfer_request request;
+  request.kind = engine::transfer_kind::upload;
+  request.url = target;
+  request.method = o.method;
+  request.fields = setup.fields();
+  request.chunked = o.chunked;
+  request.chunk_size = static_cast<std::size_t>(*chunk);
   if (o.common.retry >= 0) {
-    options.retries = static_cast<unsigned>(o.common.retry);
+    request.retry.attempts = static_cast<unsigned>(o.common.retry);
   }
-  options.on_event = [&](const engine::upload_event& e) { printer.on_upload(row, e); };
-  const bool from_stdin = o.source == "-";
-  engine::upload transfer{
-      setup.client(), target,
-      from_stdin ? engine::descriptor_body(STDIN_FILENO) : engine::file_body(o.source), options};
+  engine::transfer_environment environment;
+  environment.via = &setup.client();
+  environment.on_event = [&](const engine::transfer_event& e) { printer.on_upload(row, e); };
+  if (o.source == "-") {
+    environment.body = engine::descriptor_body(STDIN_FILENO);
+  } else {
+    request.body = o.source;
+  }
+  engine::upload transfer{request, environment};
   const auto started = std::chrono::steady_clock::now();
   engine::async_result pending = transfer.begin_upload({});
   int signal = 0;

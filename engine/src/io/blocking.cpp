@@ -1,7 +1,7 @@
 #include "ferry/engine/io/blocking.hpp"
 
+#include "../or_throw.hpp"
 #include "detail/loop_state.hpp"
-#include "detail/or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/socket.hpp"
 #include "ferry/engine/io/tls_socket.hpp"

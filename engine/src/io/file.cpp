@@ -8,7 +8,7 @@
 
 #include <cerrno>
 
-#include "detail/or_throw.hpp"
+#include "../or_throw.hpp"
 #include "ferry/engine/error.hpp"
 
 namespace ferry::engine {

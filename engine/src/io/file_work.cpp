@@ -1,8 +1,8 @@
 #include "ferry/engine/io/file_work.hpp"
 
+#include "../or_throw.hpp"
 #include "detail/loop_state.hpp"
 #include "detail/operation.hpp"
-#include "detail/or_throw.hpp"
 #include "ferry/engine/io/io_loop.hpp"
 
 namespace ferry::engine {

@@ -6,8 +6,7 @@
 #include <map>
 #include <mutex>
 
-#include "../io/detail/loop_state.hpp"
-#include "../io/detail/operation.hpp"
+#include "composed_operation.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/io_loop.hpp"
 #include "ferry/engine/io/socket.hpp"
@@ -80,31 +79,24 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
 
   async_result begin(const http::request& request, body_sink& sink, async_callback&& callback,
                      state_ref state, body_source* source, exchange_options how) {
-    async_result engine_ref =
-        loop_.state()->pool().acquire(operation_kind::request, this, std::move(callback), state);
-    async_result user_ref = engine_ref;
     auto j = std::make_shared<job>(shared_from_this(), request, sink, source);
     j->fresh = how.fresh_connection;
-    j->op = engine_ref.release();
-    j->op->keep_alive = j;  // the result lives with the operation until its last handle goes
+    async_result user_ref = j->op.begin(*loop_.state(), this, std::move(callback), state);
+    j->op.keep_alive(j);  // the result lives with the operation until its last handle goes
     j->start();
     return user_ref;
   }
 
   exchange_result end(async_result& result, std::error_code& ec) {
-    (void)detail::end_operation(operation_kind::request, this, result, ec);
+    (void)composed_operation::end(this, result, ec);
     if (ec) {
       return {};
     }
-    return static_cast<const job*>(result.operation()->keep_alive.get())->result;
+    return static_cast<const job*>(composed_operation::kept(this, result))->result;
   }
 
   void cancel(const async_result& exchange) noexcept {
-    detail::operation* op = exchange.operation();
-    if (op == nullptr || op->kind != operation_kind::request || op->owner != this) {
-      return;
-    }
-    auto j = std::static_pointer_cast<job>(op->keep_alive);
+    auto j = std::static_pointer_cast<job>(composed_operation::kept_shared(this, exchange));
     if (j) {
       loop_.post([j] { j->cancel(); });
     }
@@ -503,7 +495,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     }
 
     void on_answer(bool is_proxy, const std::optional<http::credentials>& given) {
-      if (op == nullptr) {
+      if (!op.pending()) {
         return;  // cancelled while the caller thought
       }
       if (!given) {
@@ -521,7 +513,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     // through its own callback; a job with nothing in flight (queued for a slot, or waiting
     // for a challenge's answer) finishes here.
     void cancel() {
-      if (op == nullptr || cancelled) {
+      if (!op.pending() || cancelled) {
         return;
       }
       cancelled = true;
@@ -541,10 +533,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       if (!slot_origin.empty()) {
         owner->release_slot(std::exchange(slot_origin, std::string{}));
       }
-      detail::operation* done = std::exchange(op, nullptr);
-      if (done != nullptr) {
-        owner->loop_.state()->post(done, ec, 0);
-      }
+      op.complete(ec);
     }
 
     std::shared_ptr<impl> owner;
@@ -557,7 +546,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
     memory_sink discard{0};
     std::optional<http::url> proxy;
     std::string key;
-    detail::operation* op = nullptr;
+    composed_operation op;
     std::string proxy_authorization;  // from an answered 407
     std::string slot_origin;          // the origin whose connection slot this job holds
     stream* opening = nullptr;        // the socket being connected or handshaken, if any

@@ -6,8 +6,7 @@
 #include <optional>
 #include <vector>
 
-#include "../io/detail/loop_state.hpp"
-#include "../io/detail/operation.hpp"
+#include "composed_operation.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/stream.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
@@ -41,19 +40,16 @@ class connection::impl final : public http::response_handler,
   async_result begin(const http::request& request, http::target_form form, body_source* source,
                      body_sink& sink, async_callback&& callback, state_ref state_object) {
     auto& loop = *transport_->loop_state();
-    async_result engine_ref =
-        loop.pool().acquire(operation_kind::request, this, std::move(callback), state_object);
-    async_result user_ref = engine_ref;
     // Claimed atomically: begin_request may come from any thread; the state machine itself
     // then runs on the stream's callbacks only.
     if (busy_.exchange(true, std::memory_order_acq_rel)) {
-      loop.post(engine_ref.release(), error::operation_in_progress, 0);
-      return user_ref;
+      return composed_operation::refuse(loop, this, std::move(callback), state_object,
+                                        error::operation_in_progress);
     }
     if (state_ == state::failed) {
       busy_.store(false, std::memory_order_release);
-      loop.post(engine_ref.release(), error::not_connected, 0);
-      return user_ref;
+      return composed_operation::refuse(loop, this, std::move(callback), state_object,
+                                        error::not_connected);
     }
     std::error_code ec;
     head_bytes_ = http::write_head(request, form, ec);
@@ -62,10 +58,9 @@ class connection::impl final : public http::response_handler,
     }
     if (ec) {
       busy_.store(false, std::memory_order_release);
-      loop.post(engine_ref.release(), ec, 0);
-      return user_ref;
+      return composed_operation::refuse(loop, this, std::move(callback), state_object, ec);
     }
-    pending_ = engine_ref.release();
+    async_result user_ref = pending_.begin(loop, this, std::move(callback), state_object);
     framing_ = request.framing;
     declared_length_ = request.content_length;
     body_sent_ = 0;
@@ -89,7 +84,7 @@ class connection::impl final : public http::response_handler,
   }
 
   http::response_head end(async_result& result, std::error_code& ec) {
-    (void)detail::end_operation(operation_kind::request, this, result, ec);
+    (void)composed_operation::end(this, result, ec);
     return ec ? http::response_head{} : head_;
   }
 
@@ -336,13 +331,13 @@ class connection::impl final : public http::response_handler,
   }
 
   void complete(std::error_code ec) {
-    detail::operation* op = std::exchange(pending_, nullptr);
-    if (op == nullptr) {
+    if (!pending_.pending()) {
       return;
     }
+    composed_operation done = pending_.take();
     busy_.store(false, std::memory_order_release);  // the callback may begin the next request
     // Posted: the user's callback never runs inside a stream callback of ours either.
-    transport_->loop_state()->post(op, ec, 0);
+    done.complete(ec);
   }
 
   std::unique_ptr<stream> transport_;
@@ -359,7 +354,7 @@ class connection::impl final : public http::response_handler,
   http::response_head head_;
   state state_ = state::idle;
   std::atomic<bool> busy_{false};
-  detail::operation* pending_ = nullptr;
+  composed_operation pending_;
   http::body_framing framing_ = http::body_framing::none;
   std::uint64_t declared_length_ = 0;
   std::uint64_t body_sent_ = 0;

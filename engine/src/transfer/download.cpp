@@ -9,9 +9,7 @@
 #include <mutex>
 #include <random>
 
-#include "../io/detail/loop_state.hpp"
-#include "../io/detail/operation.hpp"
-#include "../io/detail/or_throw.hpp"
+#include "../or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/io/file_work.hpp"
@@ -20,12 +18,14 @@
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
+#include "ferry/engine/transfer/retry_schedule.hpp"
 #include "ferry/engine/transfer/segment_plan.hpp"
 #include "ferry/http/content_range.hpp"
 #include "ferry/http/error.hpp"
-#include "ferry/http/retry_after.hpp"
 #include "ferry/http/status.hpp"
 #include "ferry/http/validators.hpp"
+#include "progress_meter.hpp"
+#include "transfer_outbox.hpp"
 
 namespace ferry::engine {
 
@@ -60,24 +60,6 @@ bool carries_whole_resource(const http::response_head& head) {
          *range->last + 1 == *range->complete && head.content_length == range->complete;
 }
 
-// The wait a retryable status's Retry-After asks for, if it says one.
-std::optional<std::chrono::seconds> retry_after_of(const http::response_head& head) {
-  const auto value = head.find("retry-after");
-  if (!value) {
-    return std::nullopt;
-  }
-  return http::parse_retry_after(*value, std::chrono::system_clock::now());
-}
-
-// A seed for backoff jitter, different for every download (std::random_device costs a system
-// call or two per download; a list of small files would feel it).
-std::uint64_t fresh_seed() {
-  static std::atomic<std::uint64_t> counter{0};
-  const auto now =
-      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-  return now ^ (++counter * 0x9e3779b97f4a7c15ULL);
-}
-
 // Failures worth the backoff ladder from the bytes on disk (malformed responses are not).
 bool is_transient(std::error_code ec) {
   return ec == condition::retryable;
@@ -95,7 +77,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
         files_(options_.files != nullptr ? *options_.files : file_system::local()),
         backoff_(loop_, clock_),
-        random_(options_.seed != 0 ? options_.seed : fresh_seed()) {
+        retries_(options_.retry, options_.seed),
+        outbox_(*loop_.state(), mutex_, options_.on_event),
+        meter_(options_.progress_interval) {
     if (options_.segments == 0) {
       options_.segments = 1;
     }
@@ -104,18 +88,17 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // ---- the public calls -------------------------------------------------------------------
 
   async_result begin(async_callback&& callback, state_ref state) {
-    async_result engine_ref =
-        loop_.state()->pool().acquire(operation_kind::transfer, this, std::move(callback), state);
-    async_result user_ref = engine_ref;
+    async_result user_ref;
     {
       std::lock_guard lock{mutex_};
-      if (state_ != download_state::idle) {
-        loop_.state()->post(engine_ref.release(), error::operation_in_progress, 0);
-        return user_ref;
+      if (state_ != transfer_state::idle || refusal_) {
+        return composed_operation::refuse(
+            *loop_.state(), this, std::move(callback), state,
+            refusal_ ? refusal_ : make_error_code(error::operation_in_progress));
       }
-      op_ = engine_ref.release();
-      op_->keep_alive = shared_from_this();
-      state_ = download_state::running;
+      user_ref = op_.begin(*loop_.state(), this, std::move(callback), state);
+      op_.keep_alive(shared_from_this());
+      state_ = transfer_state::running;
     }
     loop_.post([self = shared_from_this()] {
       entry in{*self};
@@ -125,7 +108,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   download_result end(async_result& result, std::error_code& ec) {
-    (void)detail::end_operation(operation_kind::transfer, this, result, ec);
+    (void)composed_operation::end(this, result, ec);
     std::lock_guard lock{mutex_};
     return result_;
   }
@@ -148,6 +131,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       self->stop(stop_kind::cancel, error::operation_aborted);
     });
   }
+  // A request that cannot run: begin completes with `why`.
+  void refuse(std::error_code why) {
+    std::lock_guard lock{mutex_};
+    refusal_ = why;
+  }
+
   // The download object is going away: stop as a pause would, then end the operation.
   void detach() {
     loop_.post([self = shared_from_this()] {
@@ -158,34 +147,22 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   [[nodiscard]] bool loop_running_here() const noexcept { return loop_.running_in_this_thread(); }
 
-  [[nodiscard]] download_state state() const {
+  [[nodiscard]] transfer_state state() const {
     std::lock_guard lock{mutex_};
     return state_;
   }
-  [[nodiscard]] download_progress progress() const {
+  [[nodiscard]] transfer_progress progress() const {
     std::lock_guard lock{mutex_};
     return snapshot();
   }
 
  private:
   // Every way into the state machine (a posted call, a sink call, an exchange's or the
-  // backoff's end) is an entry: the state changes under the lock; then, with no lock held, the
-  // events the entry produced are delivered in order, and after them the operation's
-  // completion. An entry nested in another on the same thread leaves delivery to the outer one.
-  class entry {
+  // backoff's end) is an entry (see transfer_outbox): the state changes under the lock; the
+  // events it produced and then the operation's completion are delivered without it.
+  class entry : public transfer_outbox::entry {
    public:
-    explicit entry(impl& owner) : owner_(owner), lock_(owner.mutex_) { ++owner_.depth_; }
-    ~entry() {
-      --owner_.depth_;
-      lock_.unlock();
-      owner_.deliver_outbox();
-    }
-    entry(const entry&) = delete;
-    entry& operator=(const entry&) = delete;
-
-   private:
-    impl& owner_;
-    std::unique_lock<std::recursive_mutex> lock_;
+    explicit entry(impl& owner) : transfer_outbox::entry(owner.outbox_) {}
   };
 
   // One request in flight: a range of the resource and where its bytes go.
@@ -238,7 +215,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // Opens and locks the partial file, reads the record, and starts the first attempt.
   void prepare() {
-    if (state_ != download_state::running) {
+    if (state_ != transfer_state::running) {
       return;
     }
     std::error_code ec;
@@ -254,7 +231,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       if (ec) {
         return stop(stop_kind::fail, ec);
       }
-      emit(download_event_kind::started);
+      emit(transfer_event_kind::started);
       return launch_gaps();
     }
     if (!options_.overwrite && existing.kind != file_kind::none) {
@@ -295,7 +272,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     written_ = record_.ranges;
     result_.resumed = written_.size();
     last_checkpoint_ = clock_.now();
-    emit(download_event_kind::started);
+    emit(transfer_event_kind::started);
     launch_gaps();
   }
 
@@ -404,7 +381,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // Starts requests for every byte still missing that no request in flight covers, up to
   // `segments` requests; finishes when nothing is missing.
   void launch_gaps() {
-    if (state_ != download_state::running) {
+    if (state_ != transfer_state::running) {
       return;
     }
     const std::size_t active = active_count();
@@ -475,7 +452,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   void on_head(segment& seg, const http::response_head& head, std::error_code& ec) {
     seg.status = head.status;
     result_.status = head.status;
-    if (seg.dropped || state_ != download_state::running) {
+    if (seg.dropped || state_ != transfer_state::running) {
       ec = error::operation_aborted;
       return;
     }
@@ -634,14 +611,14 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (!ec) {
       output_->resize(0, ec);
     }
-    emit(download_event_kind::restarted, reason);
+    emit(transfer_event_kind::restarted, reason);
   }
 
   void on_body(segment& seg, std::string_view bytes, std::error_code& ec) {
     if (seg.status < 200 || seg.status > 299) {
       return;  // a 416's page
     }
-    if (seg.dropped || state_ != download_state::running) {
+    if (seg.dropped || state_ != transfer_state::running) {
       ec = error::operation_aborted;
       return;
     }
@@ -700,7 +677,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       ec = http::error::partial_message;  // cannot happen with a well-framed 206; be sure
     }
     std::erase_if(segments_, [&](const auto& s) { return s.get() == &seg; });
-    if (dropped || state_ != download_state::running) {
+    if (dropped || state_ != transfer_state::running) {
       return settle();
     }
     if (confirming_ && !ec) {
@@ -733,28 +710,24 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // Waits, then fetches whatever is missing. Other segments in flight go on meanwhile.
   void retry_later(std::error_code reason, unsigned status,
                    std::optional<std::chrono::seconds> retry_after) {
-    if (result_.received > received_at_failure_) {
-      failures_ = 0;  // the last attempt moved bytes: this is a new run of failures
-    }
-    received_at_failure_ = result_.received;
-    ++failures_;
-    if (failures_ > options_.retry.attempts) {
+    const auto delay = retries_.on_failure(result_.received, retry_after);
+    if (!delay) {
       result_.status = status;
       return stop(stop_kind::fail, reason);
     }
-    wait_then_retry(reason, status, backoff_delay(retry_after));
+    wait_then_retry(reason, status, *delay);
   }
 
   // The `run`-th malformed answer in a row for the range from `resume_at`: the server will
   // likely answer the same way, so only `malformed_attempts` more tries, short waits apart,
   // each on a new connection; then the violation is the outcome.
   void retry_malformed(std::error_code reason, std::uint64_t resume_at, unsigned run) {
-    const auto& policy = options_.retry;
-    if (run > std::min(policy.malformed_attempts, policy.attempts)) {
+    const auto delay = retries_.on_malformed(run);
+    if (!delay) {
       return stop(stop_kind::fail, reason);
     }
     malformed_runs_[resume_at] = run;
-    wait_then_retry(reason, 0, policy.malformed_delay * (1U << std::min(run - 1, 16U)));
+    wait_then_retry(reason, 0, *delay);
   }
 
   // Reports the retry, waits `delay` on the clock, then fetches whatever is missing.
@@ -765,9 +738,9 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     ++result_.retries;
     backing_off_ = true;
     if (active_count() == 0) {
-      state_ = download_state::backing_off;
+      state_ = transfer_state::backing_off;
     }
-    download_event e = event(download_event_kind::retry, reason);
+    transfer_event e = event(transfer_event_kind::retry, reason);
     e.status = status;
     e.delay = delay;
     deliver(e);
@@ -776,10 +749,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       std::error_code ec;
       self->backoff_.end_wait(r, ec);
       self->backing_off_ = false;
-      if (self->state_ == download_state::backing_off) {
-        self->state_ = download_state::running;
+      if (self->state_ == transfer_state::backing_off) {
+        self->state_ = transfer_state::running;
       }
-      if (ec || self->state_ != download_state::running) {
+      if (ec || self->state_ != transfer_state::running) {
         return self->settle();
       }
       if (self->confirming_) {
@@ -787,19 +760,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       }
       self->launch_gaps();
     });
-  }
-
-  clock::duration backoff_delay(std::optional<std::chrono::seconds> retry_after) {
-    const auto& policy = options_.retry;
-    if (retry_after) {
-      return std::min<clock::duration>(*retry_after, policy.max_retry_after);
-    }
-    const double base = static_cast<double>(policy.initial_delay.count()) *
-                        std::pow(2.0, static_cast<double>(std::min(failures_, 30U) - 1));
-    const double capped = std::min(base, static_cast<double>(policy.max_delay.count()));
-    std::uniform_real_distribution<double> jitter{0.5, 1.5};
-    return std::chrono::duration_cast<clock::duration>(
-        std::chrono::duration<double, std::milli>{capped * jitter(random_)});
   }
 
   // ---- checkpoints and progress --------------------------------------------------------------
@@ -842,38 +802,17 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   void maybe_progress(clock::time_point now) {
-    if (now - last_progress_ < options_.progress_interval) {
-      return;
+    if (meter_.due(now, result_.received)) {
+      emit(transfer_event_kind::progress);
     }
-    last_progress_ = now;
-    samples_.emplace_back(now, result_.received);
-    while (samples_.size() > 2 && now - samples_.front().first > std::chrono::seconds{3}) {
-      samples_.pop_front();
-    }
-    emit(download_event_kind::progress);
   }
 
-  [[nodiscard]] download_progress snapshot() const {
-    download_progress p;
-    p.step = result_.received - received_at_event_;
-    p.received = result_.received;
-    p.on_disk = written_.size();
-    p.total = record_.length;
-    if (samples_.size() >= 2) {
-      const auto span = samples_.back().first - samples_.front().first;
-      const double seconds = std::chrono::duration<double>(span).count();
-      if (seconds > 0) {
-        p.rate = static_cast<double>(samples_.back().second - samples_.front().second) / seconds;
-      }
-    }
-    if (p.total && p.rate > 0) {
-      p.eta_seconds = static_cast<double>(*p.total - std::min(*p.total, p.on_disk)) / p.rate;
-    }
-    return p;
+  [[nodiscard]] transfer_progress snapshot() const {
+    return meter_.snapshot(result_.received, written_.size(), record_.length);
   }
 
-  [[nodiscard]] download_event event(download_event_kind kind, std::error_code reason = {}) const {
-    download_event e;
+  [[nodiscard]] transfer_event event(transfer_event_kind kind, std::error_code reason = {}) const {
+    transfer_event e;
     e.kind = kind;
     e.progress = snapshot();
     e.reason = reason;
@@ -881,43 +820,13 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     return e;
   }
 
-  void emit(download_event_kind kind, std::error_code reason = {}) {
+  void emit(transfer_event_kind kind, std::error_code reason = {}) {
     deliver(event(kind, reason));
-    received_at_event_ = result_.received;
+    meter_.reported(result_.received);
   }
 
   // Under the lock: queued, for the entry to deliver once the lock is released.
-  void deliver(const download_event& e) {
-    if (options_.on_event) {
-      outbox_.push_back(e);
-    }
-  }
-
-  // With no lock held (see entry): the queued events in order, then the completion. One thread
-  // delivers at a time; events queued meanwhile by another thread's entry are delivered by it.
-  void deliver_outbox() {
-    std::unique_lock lock{mutex_};
-    if (delivering_ || depth_ > 0) {
-      return;
-    }
-    delivering_ = true;
-    while (!outbox_.empty() || completion_ != nullptr) {
-      if (outbox_.empty()) {
-        loop_.state()->post(std::exchange(completion_, nullptr), completion_error_, 0);
-        continue;
-      }
-      const download_event e = std::move(outbox_.front());
-      outbox_.pop_front();
-      lock.unlock();
-      try {
-        options_.on_event(e);
-      } catch (...) {
-        loop_.state()->report(std::current_exception());
-      }
-      lock.lock();
-    }
-    delivering_ = false;
-  }
+  void deliver(const transfer_event& e) { outbox_.push(e); }
 
   void milestone(std::string_view name) {
     if (options_.on_milestone) {
@@ -1015,7 +924,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return stop(stop_kind::complete, {});
     }
     discard_partial_ = discard_partial_ || out.bad_bytes;
-    if (state_ != download_state::running) {
+    if (state_ != transfer_state::running) {
       return settle();
     }
     stop(stop_kind::fail, ec ? ec : std::error_code{error::file_io_error});
@@ -1041,18 +950,18 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   void on_pause() {
-    if (state_ == download_state::running || state_ == download_state::backing_off) {
+    if (state_ == transfer_state::running || state_ == transfer_state::backing_off) {
       stop(stop_kind::pause, {});
     }
   }
 
   void on_resume() {
-    if (state_ != download_state::paused) {
+    if (state_ != transfer_state::paused) {
       return;
     }
-    state_ = download_state::running;
+    state_ = transfer_state::running;
     paused_reported_ = false;
-    failures_ = 0;  // the caller asked again: every count starts over
+    retries_.reset();  // the caller asked again: every count starts over
     malformed_runs_.clear();
     if (segments_.empty()) {
       launch_gaps();
@@ -1063,26 +972,26 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   void stop(stop_kind kind, std::error_code ec) {
     switch (kind) {
       case stop_kind::pause:
-        state_ = download_state::paused;
+        state_ = transfer_state::paused;
         break;
       case stop_kind::cancel:
         if (terminal()) {
           return;
         }
-        state_ = download_state::cancelled;
+        state_ = transfer_state::cancelled;
         break;
       case stop_kind::fail:
-        state_ = download_state::failed;
+        state_ = transfer_state::failed;
         break;
       case stop_kind::complete:
-        state_ = download_state::completed;
+        state_ = transfer_state::completed;
         break;
       case stop_kind::detach:
         if (terminal()) {
           return;
         }
         detached_ = true;
-        state_ = download_state::paused;
+        state_ = transfer_state::paused;
         break;
     }
     outcome_ = ec;
@@ -1101,8 +1010,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   }
 
   [[nodiscard]] bool terminal() const {
-    return state_ == download_state::completed || state_ == download_state::failed ||
-           state_ == download_state::cancelled;
+    return state_ == transfer_state::completed || state_ == transfer_state::failed ||
+           state_ == transfer_state::cancelled;
   }
 
   [[nodiscard]] std::size_t active_count() const {
@@ -1116,16 +1025,16 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return;
     }
     switch (state_) {
-      case download_state::running:
+      case transfer_state::running:
         return launch_gaps();
-      case download_state::backing_off:
+      case transfer_state::backing_off:
         return;
-      case download_state::paused:
+      case transfer_state::paused:
         if (!paused_reported_) {
           paused_reported_ = true;
           save_quietly();
           if (!detached_) {
-            emit(download_event_kind::paused);
+            emit(transfer_event_kind::paused);
           }
         }
         if (detached_) {
@@ -1133,23 +1042,23 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
           return complete(error::operation_aborted);
         }
         return;
-      case download_state::failed:
+      case transfer_state::failed:
         if (written_.empty() || discard_partial_) {
           release_files(true);  // nothing worth resuming: leave nothing behind
         } else {
           save_quietly();
           release_files(false);
         }
-        emit(download_event_kind::failed, outcome_);
+        emit(transfer_event_kind::failed, outcome_);
         return complete(outcome_);
-      case download_state::cancelled:
+      case transfer_state::cancelled:
         release_files(true);
         return complete(error::operation_aborted);
-      case download_state::completed:
+      case transfer_state::completed:
         release_files(false);
-        emit(download_event_kind::completed);
+        emit(transfer_event_kind::completed);
         return complete({});
-      case download_state::idle:
+      case transfer_state::idle:
         return;
     }
   }
@@ -1168,21 +1077,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
   }
 
-  // The operation ends after the events before it are delivered (see deliver_outbox).
-  void complete(std::error_code ec) {
-    detail::operation* done = std::exchange(op_, nullptr);
-    if (done != nullptr) {
-      completion_ = done;
-      completion_error_ = ec;
-    }
-  }
+  // The operation ends after the events before it are delivered (see transfer_outbox).
+  void complete(std::error_code ec) { outbox_.complete(op_, ec); }
 
   mutable std::recursive_mutex mutex_;
-  int depth_ = 0;                            // entries holding the lock (nested ones on one thread)
-  bool delivering_ = false;                  // a thread is in deliver_outbox
-  std::deque<download_event> outbox_;        // events not yet delivered
-  detail::operation* completion_ = nullptr;  // the operation, once it ended, until delivered
-  std::error_code completion_error_;
   client client_;  // a handle: the client lives as long as this transfer
   io_loop& loop_;
   http::url url_;
@@ -1190,10 +1088,11 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   clock& clock_;
   file_system& files_;
   timer backoff_;
-  std::mt19937_64 random_;
+  retry_schedule retries_;
+  transfer_outbox outbox_;  // events and the completion, delivered with no lock held
 
-  download_state state_ = download_state::idle;
-  detail::operation* op_ = nullptr;
+  transfer_state state_ = transfer_state::idle;
+  composed_operation op_;
   download_result result_;
   std::error_code outcome_;
 
@@ -1204,6 +1103,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   std::map<std::uint64_t, unsigned> malformed_runs_;  // by the offset the range resumes at
 
   bool streaming_ = false;
+  std::error_code refusal_;      // the request cannot run (refuse): every begin completes with it
   bool record_on_disk_ = false;  // a record exists (found, or saved by this download)
   bool confirming_ = false;      // the output exists; only asking whether it is current
   bool owns_partial_ = false;
@@ -1213,17 +1113,55 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   bool fatal_ = false;
   bool paused_reported_ = false;
   bool detached_ = false;
-  unsigned failures_ = 0;
-  std::uint64_t received_at_failure_ = 0;
-  std::uint64_t received_at_event_ = 0;  // for the next event's `step`
   std::uint64_t since_checkpoint_ = 0;
   clock::time_point last_checkpoint_{};
-  clock::time_point last_progress_{};
-  std::deque<std::pair<clock::time_point, std::uint64_t>> samples_;
+  progress_meter meter_;
 };
 
 download::download(client& via, http::url url, download_options options)
     : impl_(std::make_shared<impl>(via, std::move(url), std::move(options))) {
+}
+
+namespace {
+
+client& client_of(const transfer_environment& environment) {
+  if (environment.via == nullptr) {
+    throw std::system_error{make_error_code(error::invalid_argument), "download: no client"};
+  }
+  return *environment.via;
+}
+
+// The request's values and the environment's objects, over the tuning the caller chose.
+download_options options_for(const transfer_request& request,
+                             const transfer_environment& environment, download_options o) {
+  o.output = request.output;
+  o.overwrite = request.overwrite;
+  o.segments = request.segments;
+  o.checksum = request.checksum;
+  o.fields = request.fields;
+  o.durable = request.durable;
+  o.retry = request.retry;
+  o.on_event = environment.on_event;
+  o.on_milestone = environment.on_milestone;
+  o.time_source = environment.time_source;
+  o.files = environment.files;
+  o.seed = environment.seed;
+  return o;
+}
+
+}  // namespace
+
+download::download(const transfer_request& request, const transfer_environment& environment,
+                   download_options tuning)
+    : impl_(std::make_shared<impl>(client_of(environment), request.url,
+                                   options_for(request, environment, std::move(tuning)))) {
+  std::error_code why = validate(request, environment);
+  if (!why && request.kind != transfer_kind::download) {
+    why = error::invalid_argument;
+  }
+  if (why) {
+    impl_->refuse(why);
+  }
 }
 
 download::~download() {
@@ -1265,10 +1203,10 @@ void download::resume() {
 void download::cancel() {
   impl_->cancel();
 }
-download_state download::state() const noexcept {
+transfer_state download::state() const noexcept {
   return impl_->state();
 }
-download_progress download::progress() const {
+transfer_progress download::progress() const {
   return impl_->progress();
 }
 

@@ -3,7 +3,7 @@
 #include <charconv>
 #include <vector>
 
-#include "../io/detail/or_throw.hpp"
+#include "../or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/transfer/digest.hpp"

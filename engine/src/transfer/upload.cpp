@@ -9,9 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "../io/detail/loop_state.hpp"
-#include "../io/detail/operation.hpp"
-#include "../io/detail/or_throw.hpp"
+#include "../or_throw.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/io/io_loop.hpp"
@@ -19,8 +17,11 @@
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/body_source.hpp"
 #include "ferry/engine/transfer/client.hpp"
+#include "ferry/engine/transfer/retry_schedule.hpp"
 #include "ferry/http/error.hpp"
 #include "ferry/http/status.hpp"
+#include "progress_meter.hpp"
+#include "transfer_outbox.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -39,10 +40,6 @@ class owned_file_source final : public body_source {
   std::unique_ptr<file> file_;
   file_source inner_;
 };
-
-bool is_transient(std::error_code ec) {
-  return ec == condition::retryable;
-}
 
 }  // namespace
 
@@ -92,47 +89,91 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
         options_(std::move(options)),
         clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
         backoff_(loop_, clock_),
+        retries_(options_.retry, options_.seed),
+        outbox_(*loop_.state(), mutex_, options_.on_event),
+        meter_(options_.progress_interval),
         sink_([this](std::string_view bytes, std::error_code&) {
           const std::size_t room =
               options_.keep_response - std::min(options_.keep_response, result_.response.size());
           result_.response.append(bytes.substr(0, std::min(room, bytes.size())));
         }) {}
 
+  // ---- the public calls -------------------------------------------------------------------
+
   async_result begin(async_callback&& callback, state_ref state) {
-    async_result engine_ref =
-        loop_.state()->pool().acquire(operation_kind::transfer, this, std::move(callback), state);
-    async_result user_ref = engine_ref;
     entry in{*this};
-    if (started_) {
-      loop_.state()->post(engine_ref.release(), error::operation_in_progress, 0);
-      return user_ref;
+    if (state_ != transfer_state::idle || refusal_) {
+      return composed_operation::refuse(
+          *loop_.state(), this, std::move(callback), state,
+          refusal_ ? refusal_ : make_error_code(error::operation_in_progress));
     }
-    started_ = true;
-    op_ = engine_ref.release();
-    op_->keep_alive = shared_from_this();
+    async_result user_ref = op_.begin(*loop_.state(), this, std::move(callback), state);
+    op_.keep_alive(shared_from_this());
+    state_ = transfer_state::running;
     attempt();
     return user_ref;
   }
 
   upload_result end(async_result& result, std::error_code& ec) {
-    (void)detail::end_operation(operation_kind::transfer, this, result, ec);
+    (void)composed_operation::end(this, result, ec);
     std::lock_guard lock{mutex_};
     return result_;
   }
 
+  void pause() {
+    loop_.post([self = shared_from_this()] {
+      entry in{*self};
+      self->on_pause();
+    });
+  }
+  void resume() {
+    loop_.post([self = shared_from_this()] {
+      entry in{*self};
+      self->on_resume();
+    });
+  }
   void cancel() {
     loop_.post([self = shared_from_this()] {
-      std::lock_guard lock{self->mutex_};
-      self->cancelled_ = true;
-      self->backoff_.cancel();
-      self->client_.cancel(self->exchange_);
+      entry in{*self};
+      self->on_cancel();
     });
   }
 
+  // A request that cannot run: begin completes with `why`.
+  void refuse(std::error_code why) {
+    std::lock_guard lock{mutex_};
+    refusal_ = why;
+  }
+
+  [[nodiscard]] transfer_state state() const {
+    std::lock_guard lock{mutex_};
+    return state_;
+  }
+  [[nodiscard]] transfer_progress progress() const {
+    std::lock_guard lock{mutex_};
+    return snapshot();
+  }
   [[nodiscard]] std::uint64_t sent() const noexcept { return sent_.load(); }
   [[nodiscard]] bool loop_running_here() const noexcept { return loop_.running_in_this_thread(); }
 
  private:
+  // Every way into the state machine (a begin, a posted call, an exchange's or the backoff's
+  // end) is an entry (see transfer_outbox). It marks its thread as inside, for on_sent.
+  class entry : public transfer_outbox::entry {
+   public:
+    explicit entry(impl& owner)
+        : transfer_outbox::entry(owner.outbox_),
+          owner_(owner),
+          outer_(owner.inside_entry_.exchange(std::this_thread::get_id())) {}
+    ~entry() { owner_.inside_entry_ = outer_; }
+    entry(const entry&) = delete;
+    entry& operator=(const entry&) = delete;
+
+   private:
+    impl& owner_;
+    std::thread::id outer_;
+  };
+
   // Counts what the connection takes from the source, and caps each piece at the chunk size.
   class metered_source final : public body_source {
    public:
@@ -151,77 +192,104 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     std::unique_ptr<body_source> inner_;
   };
 
+  // The phases of one upload, in `state_` (transfer_state):
+  //   running      an attempt's exchange is in flight (`in_flight_`); its end -> completed,
+  //                failed, or backing_off (a retry)
+  //   backing_off  the backoff wait is in flight; its end -> running (a new attempt, body from
+  //                byte 0)
+  //   paused       pause() stopped the exchange or the wait; once it ended, a `paused` event.
+  //                resume() -> running (a new attempt once nothing is in flight)
+  //   completed    the final response came (whatever its status); the operation ended
+  //   failed       the transport or the source failed past the policy; the operation ended
+  //   cancelled    cancel(); the operation ended with operation_aborted
+  // A stop (pause, cancel) bumps `generation_`: the end of what was in flight then is stale,
+  // and only settles the stop.
+
+  // Opens the body and sends the request: a new attempt, from byte 0.
   void attempt() {
     std::error_code ec;
     std::unique_ptr<body_source> body = opener_(ec);
     if (ec || !body) {
-      return complete(ec ? ec : last_error_);  // cannot be read (again): the last failure stands
+      // Cannot be read (again): the last failure stands; after a pause, the stream is gone.
+      return fail(ec            ? ec
+                  : last_error_ ? last_error_
+                                : make_error_code(error::body_not_replayable));
     }
     source_ = std::make_unique<metered_source>(*this, std::move(body));
+    total_ = source_->size();
     sent_ = 0;
+    result_.sent = 0;
     result_.response.clear();
+    if (!started_reported_) {
+      started_reported_ = true;
+      emit(transfer_event_kind::started);
+    }
     http::request request;
     request.method = options_.method;
     request.url = url_;
     request.fields = options_.fields;
-    const auto size = source_->size();
-    if (size && !options_.chunked) {
+    if (total_ && !options_.chunked) {
       request.framing = http::body_framing::content_length;
-      request.content_length = *size;
+      request.content_length = *total_;
     } else {
       request.framing = http::body_framing::chunked;
     }
-    request.expect_continue = !size || *size >= options_.expect_continue_from;
-    exchange_ = client_.begin_exchange(
-        request, sink_, [self = shared_from_this()](async_result& r) { self->on_done(r); }, {},
-        source_.get(), {.fresh_connection = malformed_run_ > 0});
+    request.expect_continue = !total_ || *total_ >= options_.expect_continue_from;
+    in_flight_ = true;
+    exchange_ = client_.begin_exchange(request, sink_,
+                                       [self = shared_from_this(), generation = generation_](
+                                           async_result& r) { self->on_done(r, generation); },
+                                       {}, source_.get(), {.fresh_connection = malformed_run_ > 0});
   }
 
+  // From the connection's reads of the body: on the loop thread that sends it, inside this
+  // upload's entry (the first piece, read within begin_exchange) or with no upload lock held.
   void on_sent(std::size_t n) {
     sent_ += n;
+    transferred_ += n;
     const auto now = clock_.now();
-    if (n == 0 || now - last_progress_ < options_.progress_interval) {
+    if (n == 0 || !meter_.due(now, transferred_.load())) {
       return;
     }
-    last_progress_ = now;
-    upload_event e;
-    e.what = upload_event::kind::progress;
-    e.sent = sent_;
-    e.total = source_->size();
-    // The first piece may be read inside begin_exchange, in an entry of this thread: held then.
-    if (entry_thread_.load() == std::this_thread::get_id()) {
-      deliver(e);
-    } else if (options_.on_event) {
-      deliver_now(e);
+    const transfer_event e = event(transfer_event_kind::progress);
+    meter_.reported(transferred_.load());
+    if (inside_entry_.load() == std::this_thread::get_id()) {
+      outbox_.push(e);
+    } else {
+      outbox_.deliver_now(e);
     }
   }
 
-  void on_done(async_result& r) {
+  void on_done(async_result& r, std::uint64_t generation) {
     entry in{*this};
     std::error_code ec;
     const exchange_result x = client_.end_exchange(r, ec);
+    in_flight_ = false;
     result_.sent = sent_;
-    if (cancelled_) {
-      return complete(error::operation_aborted);
+    furthest_ = std::max(furthest_, sent_.load());
+    if (generation != generation_) {
+      return settle_stop();
     }
     // A malformed answer after body bytes went out fails at once: sending a large body twice
     // more to a broken server is worse than failing. Before the body (an answer to Expect),
     // it gets `malformed_attempts` more tries on new connections, as a download's does.
     if (ec == condition::malformed) {
       ++malformed_run_;
-      if (sent_ > 0 || malformed_run_ > std::min(options_.malformed_attempts, options_.retries)) {
+      const auto delay = sent_ > 0 ? std::nullopt : retries_.on_malformed(malformed_run_);
+      if (!delay) {
         return finish(ec, x);
       }
-      return retry(ec, x.head.status,
-                   options_.malformed_delay * (1U << std::min(malformed_run_ - 1, 16U)));
+      return retry(ec, x.head.status, *delay);
     }
     malformed_run_ = 0;  // any other outcome ends a run of malformed answers
-    const bool again =
-        (ec && is_transient(ec)) || (!ec && http::is_retryable_status(x.head.status));
-    if (again && transient_retries_ < options_.retries) {
-      ++transient_retries_;
-      return retry(ec ? ec : std::error_code{error::http_error_status}, x.head.status,
-                   options_.retry_delay * (1U << std::min(transient_retries_ - 1, 10U)));
+    const bool transient = ec == condition::retryable;
+    const bool retryable_status = !ec && http::is_retryable_status(x.head.status);
+    if (transient || retryable_status) {
+      const auto delay =
+          retries_.on_failure(furthest_, retryable_status ? retry_after_of(x.head) : std::nullopt);
+      if (delay) {
+        return retry(ec ? ec : make_error_code(error::http_error_status), x.head.status, *delay);
+      }
     }
     finish(ec, x);
   }
@@ -229,92 +297,135 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   // The outcome: the final response (a 413 is a result), or the failure.
   void finish(std::error_code ec, const exchange_result& x) {
     result_.head = x.head;
-    upload_event e;
-    e.what = ec ? upload_event::kind::failed : upload_event::kind::completed;
-    e.sent = sent_;
-    e.total = source_->size();
-    e.reason = ec;
-    e.status = x.head.status;
-    deliver(e);
-    complete(ec);
+    if (ec) {
+      return fail(ec);
+    }
+    state_ = transfer_state::completed;
+    emit(transfer_event_kind::completed);
+    outbox_.complete(op_, {});
+  }
+
+  void fail(std::error_code ec) {
+    state_ = transfer_state::failed;
+    emit(transfer_event_kind::failed, ec);
+    outbox_.complete(op_, ec);
   }
 
   // Reports the retry, waits `delay`, then sends the request again from the body's start.
   void retry(std::error_code reason, unsigned status, clock::duration delay) {
     last_error_ = reason;
     ++result_.retries;
-    upload_event e;
-    e.what = upload_event::kind::retry;
-    e.reason = reason;
+    state_ = transfer_state::backing_off;
+    transfer_event e = event(transfer_event_kind::retry, reason);
     e.status = status;
-    deliver(e);
-    backoff_.begin_wait(delay, [self = shared_from_this()](async_result& w) {
-      entry in{*self};
-      std::error_code wait_error;
-      self->backoff_.end_wait(w, wait_error);
-      if (wait_error || self->cancelled_) {
-        return self->complete(error::operation_aborted);
-      }
-      self->attempt();
-    });
+    e.delay = delay;
+    outbox_.push(e);
+    in_flight_ = true;
+    backoff_.begin_wait(delay,
+                        [self = shared_from_this(), generation = generation_](async_result& w) {
+                          entry in{*self};
+                          std::error_code wait_error;
+                          self->backoff_.end_wait(w, wait_error);
+                          self->in_flight_ = false;
+                          if (generation != self->generation_) {
+                            return self->settle_stop();
+                          }
+                          if (wait_error) {
+                            return self->fail(wait_error);
+                          }
+                          self->state_ = transfer_state::running;
+                          self->attempt();
+                        });
   }
 
-  // Under an entry's lock: held, for the entry to deliver once the lock is released.
-  void deliver(const upload_event& e) {
-    if (options_.on_event) {
-      held_.push_back(e);
-    }
-  }
+  // ---- pause, resume, cancel ----------------------------------------------------------------
 
-  // Progress, from the connection's reads of the body (no upload lock is held there).
-  void deliver_now(const upload_event& e) {
-    try {
-      options_.on_event(e);
-    } catch (...) {
-      loop_.state()->report(std::current_exception());
-    }
-  }
-
-  // The operation ends after the event that reports it (see entry).
-  void complete(std::error_code ec) {
-    detail::operation* done = std::exchange(op_, nullptr);
-    if (done != nullptr) {
-      completion_ = done;
-      completion_error_ = ec;
+  // Stops what is in flight; its end (stale from now on) settles the stop.
+  void stop_in_flight() {
+    ++generation_;
+    backoff_.cancel();
+    client_.cancel(exchange_);
+    if (!in_flight_) {
+      settle_stop();
     }
   }
 
-  // An entry into the upload (its start, an exchange's or the backoff's end): the state
-  // changes under the lock; then, with no lock held, the events it produced and after them the
-  // operation's completion. Entries do not nest and do not overlap: each follows the last.
-  class entry {
-   public:
-    explicit entry(impl& owner) : owner_(owner), lock_(owner.mutex_) {
-      owner_.entry_thread_ = std::this_thread::get_id();
+  void on_pause() {
+    if (state_ != transfer_state::running && state_ != transfer_state::backing_off) {
+      return;
     }
-    ~entry() {
-      owner_.entry_thread_ = std::thread::id{};
-      std::vector<upload_event> events = std::move(owner_.held_);
-      owner_.held_.clear();
-      detail::operation* done = std::exchange(owner_.completion_, nullptr);
-      const std::error_code ec = owner_.completion_error_;
-      lock_.unlock();
-      for (const upload_event& e : events) {
-        owner_.deliver_now(e);
-      }
-      if (done != nullptr) {
-        owner_.loop_.state()->post(done, ec, 0);
-      }
+    state_ = transfer_state::paused;
+    paused_reported_ = false;
+    stop_in_flight();
+  }
+
+  void on_resume() {
+    if (state_ != transfer_state::paused) {
+      return;
     }
-    entry(const entry&) = delete;
-    entry& operator=(const entry&) = delete;
+    state_ = transfer_state::running;
+    retries_.reset();  // the caller asked again: every count starts over
+    malformed_run_ = 0;
+    last_error_ = {};  // a stream body that cannot be re-opened is body_not_replayable now
+    if (!in_flight_) {
+      attempt();
+    }  // else the stopped exchange's end starts the attempt (settle_stop)
+  }
 
-   private:
-    impl& owner_;
-    std::unique_lock<std::recursive_mutex> lock_;
-  };
+  void on_cancel() {
+    if (state_ == transfer_state::idle || state_ == transfer_state::completed ||
+        state_ == transfer_state::failed || state_ == transfer_state::cancelled) {
+      return;
+    }
+    state_ = transfer_state::cancelled;
+    stop_in_flight();
+  }
 
-  std::recursive_mutex mutex_;
+  // What was in flight at a stop has ended: settle the state the stop left.
+  void settle_stop() {
+    if (in_flight_) {
+      return;  // the wait and the exchange are never both in flight; the other end comes
+    }
+    switch (state_) {
+      case transfer_state::paused:
+        if (!paused_reported_) {
+          paused_reported_ = true;
+          emit(transfer_event_kind::paused);
+        }
+        return;
+      case transfer_state::running:
+        return attempt();  // resumed before the stop settled
+      case transfer_state::cancelled:
+        return outbox_.complete(op_, error::operation_aborted);
+      case transfer_state::idle:
+      case transfer_state::backing_off:
+      case transfer_state::completed:
+      case transfer_state::failed:
+        return;
+    }
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  [[nodiscard]] transfer_progress snapshot() const {
+    return meter_.snapshot(transferred_.load(), sent_.load(), total_);
+  }
+
+  [[nodiscard]] transfer_event event(transfer_event_kind kind, std::error_code reason = {}) const {
+    transfer_event e;
+    e.kind = kind;
+    e.progress = snapshot();
+    e.reason = reason;
+    e.status = result_.head.status;
+    return e;
+  }
+
+  void emit(transfer_event_kind kind, std::error_code reason = {}) {
+    outbox_.push(event(kind, reason));
+    meter_.reported(transferred_.load());
+  }
+
+  mutable std::recursive_mutex mutex_;
   client client_;  // a handle: the client lives as long as this transfer
   io_loop& loop_;
   http::url url_;
@@ -322,26 +433,75 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   upload_options options_;
   clock& clock_;
   timer backoff_;
+  retry_schedule retries_;
+  transfer_outbox outbox_;  // events and the completion, delivered with no lock held
+  progress_meter meter_;
   callback_sink sink_;
+
+  transfer_state state_ = transfer_state::idle;
+  composed_operation op_;
+  std::error_code refusal_;  // the request cannot run (refuse): every begin completes with it
   std::unique_ptr<body_source> source_;
+  std::optional<std::uint64_t> total_;  // the body's length, when known
   async_result exchange_;
   upload_result result_;
   std::error_code last_error_;
-  detail::operation* op_ = nullptr;
-  std::atomic<std::uint64_t> sent_{0};
-  clock::time_point last_progress_{};
-  unsigned transient_retries_ = 0;  // retries after transient failures (`options_.retries`)
-  unsigned malformed_run_ = 0;      // malformed answers in a row before any body byte
-  std::vector<upload_event> held_;  // events of the current entry, not yet delivered
-  std::atomic<std::thread::id> entry_thread_{};  // the thread inside an entry, if any
-  detail::operation* completion_ = nullptr;      // the operation, once it ended, until delivered
-  std::error_code completion_error_;
-  bool started_ = false;
-  bool cancelled_ = false;
+  std::atomic<std::uint64_t> sent_{0};         // body bytes taken in this attempt
+  std::atomic<std::uint64_t> transferred_{0};  // body bytes taken in all attempts
+  std::uint64_t furthest_ = 0;                 // the most any attempt sent (progress)
+  std::uint64_t generation_ = 0;               // bumped by every stop (see settle_stop)
+  unsigned malformed_run_ = 0;                 // malformed answers in a row before any body byte
+  bool in_flight_ = false;                     // an exchange or the backoff wait
+  bool started_reported_ = false;
+  bool paused_reported_ = false;
+  std::atomic<std::thread::id> inside_entry_{};  // the thread inside an entry, if any
 };
 
 upload::upload(client& via, http::url url, body_opener body, upload_options options)
     : impl_(std::make_shared<impl>(via, std::move(url), std::move(body), std::move(options))) {
+}
+
+namespace {
+
+client& client_of(const transfer_environment& environment) {
+  if (environment.via == nullptr) {
+    throw std::system_error{make_error_code(error::invalid_argument), "upload: no client"};
+  }
+  return *environment.via;
+}
+
+// The request's values and the environment's objects, over the tuning the caller chose.
+upload_options options_for(const transfer_request& request, const transfer_environment& environment,
+                           upload_options o) {
+  o.method = request.method.empty() ? "PUT" : request.method;
+  o.fields = request.fields;
+  o.chunked = request.chunked;
+  o.chunk_size = request.chunk_size;
+  o.retry = request.retry;
+  o.on_event = environment.on_event;
+  o.time_source = environment.time_source;
+  o.seed = environment.seed;
+  return o;
+}
+
+body_opener body_of(const transfer_request& request, const transfer_environment& environment) {
+  return request.body.empty() ? environment.body : file_body(request.body);
+}
+
+}  // namespace
+
+upload::upload(const transfer_request& request, const transfer_environment& environment,
+               upload_options tuning)
+    : impl_(std::make_shared<impl>(client_of(environment), request.url,
+                                   body_of(request, environment),
+                                   options_for(request, environment, std::move(tuning)))) {
+  std::error_code why = validate(request, environment);
+  if (!why && request.kind != transfer_kind::upload) {
+    why = error::invalid_argument;
+  }
+  if (why) {
+    impl_->refuse(why);
+  }
 }
 
 upload::~upload() {
@@ -374,10 +534,21 @@ upload_result upload::run() {
   return detail::or_throw("upload", [&](std::error_code& ec) { return run(ec); });
 }
 
+void upload::pause() {
+  impl_->pause();
+}
+void upload::resume() {
+  impl_->resume();
+}
 void upload::cancel() {
   impl_->cancel();
 }
-
+transfer_state upload::state() const noexcept {
+  return impl_->state();
+}
+transfer_progress upload::progress() const {
+  return impl_->progress();
+}
 std::uint64_t upload::sent() const noexcept {
   return impl_->sent();
 }

@@ -64,6 +64,8 @@ enum class error {
   // Transfers, added later (appended, so that every value keeps its number).
   unexpected_partial_content,  ///< A 206 to a request that asked for no range, and that does
                                ///< not carry the whole resource either.
+  body_not_replayable,         ///< An upload's body is a stream (stdin) that was read once; it
+                               ///< cannot be sent again (a resume after pause()).
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "ferry/engine/error.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -16,21 +17,8 @@ namespace fs = std::filesystem;
 
 class FileTest : public ::testing::Test {
  protected:
-  FileTest() {
-    dir = fs::temp_directory_path() /
-          ("ferry-file-test-" + std::to_string(::getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  ~FileTest() override { fs::remove_all(dir); }
-
-  static std::string read_all(const fs::path& p) {
-    std::ifstream in{p, std::ios::binary};
-    return {std::istreambuf_iterator<char>{in}, {}};
-  }
-
-  fs::path dir;
+  test::temp_directory scratch{"file-test"};
+  const fs::path& dir = scratch.path();
   file_system& files = file_system::local();
 };
 
@@ -114,12 +102,12 @@ TEST_F(FileTest, AtomicReplaceSwapsContentsAndSyncsTheDirectory) {
   files.open(dir / "target.part", open_mode::write | open_mode::create)->write_at(0, buffer("new"));
   files.atomic_replace(dir / "target.part", dir / "target");
   files.sync_directory(dir);
-  EXPECT_EQ(read_all(dir / "target"), "new");
+  EXPECT_EQ(test::read_file(dir / "target"), "new");
   EXPECT_FALSE(fs::exists(dir / "target.part"));
   std::error_code ec;
   files.atomic_replace(dir / "gone", dir / "target", ec);
   EXPECT_EQ(ec, error::file_not_found);
-  EXPECT_EQ(read_all(dir / "target"), "new");  // a failed replace changes nothing
+  EXPECT_EQ(test::read_file(dir / "target"), "new");  // a failed replace changes nothing
 }
 
 TEST_F(FileTest, RemoveIgnoresMissingFiles) {

@@ -9,6 +9,7 @@
 #include "failing_file_system.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -43,16 +44,8 @@ TEST(MemorySink, AcceptsAnyHeadByDefault) {
 
 class FileSinkTest : public ::testing::Test {
  protected:
-  FileSinkTest()
-      : path(fs::temp_directory_path() /
-             ("ferry-file-sink-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {}
-  ~FileSinkTest() override { fs::remove(path); }
-  static std::string read(const fs::path& p) {
-    std::ifstream in{p, std::ios::binary};
-    return {std::istreambuf_iterator<char>{in}, {}};
-  }
-  fs::path path;
+  test::temp_directory scratch{"file-sink"};
+  fs::path path = scratch / "sink";
 };
 
 TEST_F(FileSinkTest, WritesFromItsOffsetOnwardInOrder) {
@@ -65,7 +58,7 @@ TEST_F(FileSinkTest, WritesFromItsOffsetOnwardInOrder) {
   EXPECT_FALSE(ec);
   EXPECT_EQ(sink.offset(), 8U);
   f.reset();
-  EXPECT_EQ(read(path), "0123abcd89");
+  EXPECT_EQ(test::read_file(path), "0123abcd89");
 }
 
 TEST_F(FileSinkTest, AFailedWriteIsTheSinksErrorAndAdvancesOnlyByWhatWasStored) {

@@ -9,6 +9,7 @@
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -56,14 +57,9 @@ TEST(GeneratorSource, HasNoKnownSizeAndEndsWhenTheFunctionSaysZero) {
 
 class FileSourceTest : public ::testing::Test {
  protected:
-  FileSourceTest()
-      : path(fs::temp_directory_path() /
-             ("ferry-file-source-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    std::ofstream{path, std::ios::binary} << "0123456789";
-  }
-  ~FileSourceTest() override { fs::remove(path); }
-  fs::path path;
+  FileSourceTest() { test::write_file(path, "0123456789"); }
+  test::temp_directory scratch{"file-source"};
+  fs::path path = scratch / "source";
 };
 
 TEST_F(FileSourceTest, GivesExactlyItsRangeOfTheFile) {

@@ -15,6 +15,7 @@
 #include "ferry/engine/transfer/cookie_file.hpp"
 #include "loop_fixture.hpp"
 #include "scripted_server.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -301,8 +302,8 @@ TEST_F(ClientTest, ExchangesBeyondThePerHostCapWaitAndReuse) {
 
 TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("ferry-cookies-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  const test::temp_directory scratch{"cookies"};
+  const fs::path& dir = scratch.path();
   http::cookie_jar jar;
   ASSERT_TRUE(jar.set("k=v; Max-Age=3600", http::url::parse("http://a.test/")));
   std::error_code ec;
@@ -317,7 +318,6 @@ TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {
   EXPECT_EQ(loaded.header_for(http::url::parse("http://a.test/")), "k=v");
   (void)load_cookie_file(loaded, dir / "missing.txt", file_system::local(), ec);
   EXPECT_EQ(ec, error::file_not_found);
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include "loop_fixture.hpp"
 #include "resource_responder.hpp"
 #include "scripted_server.hpp"
+#include "temp_directory.hpp"
 #include "test_scale.hpp"
 
 namespace ferry::engine {
@@ -39,25 +40,22 @@ using test::resource_responder;
 using test::resource_version;
 using test::scripted_server;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in{p, std::ios::binary};
-  return {std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
-}
+using test::read_file;
 
 // Records every event a download reports.
 struct event_log {
   std::mutex mutex;
-  std::vector<download_event> events;
+  std::vector<transfer_event> events;
 
-  std::function<void(const download_event&)> listener() {
-    return [this](const download_event& e) {
+  std::function<void(const transfer_event&)> listener() {
+    return [this](const transfer_event& e) {
       std::lock_guard lock{mutex};
       events.push_back(e);
     };
   }
-  std::vector<download_event> of(download_event_kind kind) {
+  std::vector<transfer_event> of(transfer_event_kind kind) {
     std::lock_guard lock{mutex};  // not re-entrant: callers must not hold it
-    std::vector<download_event> out;
+    std::vector<transfer_event> out;
     for (const auto& e : events) {
       if (e.kind == kind) {
         out.push_back(e);
@@ -69,18 +67,6 @@ struct event_log {
 
 class DownloadTest : public test::loop_fixture {
  protected:
-  DownloadTest() {
-    dir = std::filesystem::temp_directory_path() /
-          ("ferry-download-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    output = dir / "file.bin";
-  }
-  ~DownloadTest() override {
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  }
-
   static http::url url_of(const scripted_server& s, const std::string& path = "/file") {
     return http::url::parse("http://127.0.0.1:" + std::to_string(s.port()) + path);
   }
@@ -127,9 +113,9 @@ class DownloadTest : public test::loop_fixture {
            std::filesystem::exists(record_path(output));
   }
 
-  static inline int counter = 0;
-  std::filesystem::path dir;
-  std::filesystem::path output;
+  test::temp_directory scratch{"download"};
+  const std::filesystem::path& dir = scratch.path();
+  std::filesystem::path output = dir / "file.bin";
   tls_context tls;
 };
 
@@ -232,7 +218,7 @@ TEST_F(DownloadTest, ServerThatIgnoresRangeRestartsCleanlyFromZero) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(r.restarts, 1U);
-  const auto restarts = log.of(download_event_kind::restarted);
+  const auto restarts = log.of(transfer_event_kind::restarted);
   ASSERT_EQ(restarts.size(), 1U);
   EXPECT_EQ(restarts[0].reason, error::range_ignored);
 }
@@ -254,7 +240,7 @@ TEST_F(DownloadTest, ChangedETagRestartsWithTheReasonAndNeverSplices) {
   (void)run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), v1);
-  const auto restarts = log.of(download_event_kind::restarted);
+  const auto restarts = log.of(transfer_event_kind::restarted);
   ASSERT_EQ(restarts.size(), 1U);
   EXPECT_EQ(restarts[0].reason, error::validator_changed);
 }
@@ -340,8 +326,8 @@ TEST_F(DownloadTest, RangeNotSatisfiableWithAnotherLengthRestarts) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(r.restarts, 1U);
-  ASSERT_EQ(log.of(download_event_kind::restarted).size(), 1U);
-  EXPECT_EQ(log.of(download_event_kind::restarted)[0].reason, error::range_not_satisfiable);
+  ASSERT_EQ(log.of(transfer_event_kind::restarted).size(), 1U);
+  EXPECT_EQ(log.of(transfer_event_kind::restarted)[0].reason, error::range_not_satisfiable);
 }
 
 TEST_F(DownloadTest, ContentRangeThatDoesNotMatchTheRequestIsRetried) {
@@ -360,7 +346,7 @@ TEST_F(DownloadTest, ContentRangeThatDoesNotMatchTheRequestIsRetried) {
   const download_result r = run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
-  const auto retries = log.of(download_event_kind::retry);
+  const auto retries = log.of(transfer_event_kind::retry);
   ASSERT_EQ(retries.size(), 2U);
   EXPECT_EQ(retries[1].reason, error::bad_content_range);
   EXPECT_EQ(r.received, body.size());
@@ -381,8 +367,8 @@ TEST_F(DownloadTest, ServiceUnavailableWaitsForRetryAfter) {
   std::promise<clock::duration> retry_delay;
   download_options o = options();
   o.time_source = &time;
-  o.on_event = [&](const download_event& e) {
-    if (e.kind == download_event_kind::retry) {
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::retry) {
       EXPECT_EQ(e.status, 503U);
       EXPECT_EQ(e.reason, error::http_error_status);
       retry_delay.set_value(e.delay);
@@ -394,7 +380,7 @@ TEST_F(DownloadTest, ServiceUnavailableWaitsForRetryAfter) {
   ASSERT_TRUE(test::await(delay));
   EXPECT_EQ(delay.get(), std::chrono::seconds{7});
   EXPECT_FALSE(pending.wait_for(std::chrono::milliseconds{100}));  // it really waits
-  EXPECT_EQ(d.state(), download_state::backing_off);
+  EXPECT_EQ(d.state(), transfer_state::backing_off);
   time.advance(std::chrono::seconds{7});
   std::error_code ec;
   ASSERT_TRUE(pending.wait_for(test::test_deadline));
@@ -427,7 +413,7 @@ TEST_F(DownloadTest, StalledBodyTimesOutAndResumes) {
   (void)run(c, server, o, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
-  const auto retries = log.of(download_event_kind::retry);
+  const auto retries = log.of(transfer_event_kind::retry);
   ASSERT_GE(retries.size(), 1U);
   EXPECT_EQ(retries[0].reason, error::timed_out);
   // The second request asks for what the first did not bring: past the 10 kB (less the head)
@@ -560,8 +546,8 @@ TEST_F(DownloadTest, SecondDownloadToTheSameOutputIsRefused) {
   std::promise<void> started;
   std::once_flag once;
   download_options o = options();
-  o.on_event = [&](const download_event& e) {
-    if (e.kind == download_event_kind::progress) {
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::progress) {
       std::call_once(once, [&] { started.set_value(); });
     }
   };
@@ -602,11 +588,11 @@ TEST_F(DownloadTest, PauseKeepsTheRecordAndResumeFinishes) {
   download_options o = options();
   o.checkpoint_interval = std::chrono::milliseconds{0};
   download* self = nullptr;
-  o.on_event = [&](const download_event& e) {
-    if (e.kind == download_event_kind::progress && ++progress_events == 3) {
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::progress && ++progress_events == 3) {
       self->pause();  // from its own callback
     }
-    if (e.kind == download_event_kind::paused) {
+    if (e.kind == transfer_event_kind::paused) {
       paused.set_value();
     }
   };
@@ -615,14 +601,14 @@ TEST_F(DownloadTest, PauseKeepsTheRecordAndResumeFinishes) {
   async_result pending = d.begin_download({});
   auto f = paused.get_future();
   ASSERT_TRUE(test::await(f));
-  EXPECT_EQ(d.state(), download_state::paused);
+  EXPECT_EQ(d.state(), transfer_state::paused);
   EXPECT_FALSE(pending.is_completed());
   std::error_code ec;
   auto record = load_resume_record(file_system::local(), record_path(output), ec);
   ASSERT_TRUE(record);
   const std::uint64_t claimed = record->ranges.size();
   EXPECT_GT(claimed, 0U);
-  EXPECT_EQ(claimed, d.progress().on_disk);
+  EXPECT_EQ(claimed, d.progress().done);
   d.resume();
   ASSERT_TRUE(pending.wait_for(test::test_deadline));
   const download_result r = d.end_download(pending, ec);
@@ -720,16 +706,16 @@ TEST_F(DownloadTest, ProgressStepsAddUpAndResumedBytesAreOnDiskNotReceived) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(r.resumed, 500'000U);
   EXPECT_EQ(r.received, body.size() - 500'000U);
-  const auto started = log.of(download_event_kind::started);
+  const auto started = log.of(transfer_event_kind::started);
   ASSERT_EQ(started.size(), 1U);
-  EXPECT_EQ(started[0].progress.on_disk, 500'000U);
-  EXPECT_EQ(started[0].progress.received, 0U);
-  EXPECT_GE(log.of(download_event_kind::progress).size(), 3U);
+  EXPECT_EQ(started[0].progress.done, 500'000U);
+  EXPECT_EQ(started[0].progress.transferred, 0U);
+  EXPECT_GE(log.of(transfer_event_kind::progress).size(), 3U);
   std::uint64_t steps = 0;
   std::lock_guard lock{log.mutex};
   for (const auto& e : log.events) {
     steps += e.progress.step;
-    EXPECT_EQ(e.progress.on_disk, e.progress.received + 500'000U);
+    EXPECT_EQ(e.progress.done, e.progress.transferred + 500'000U);
     if (e.progress.total) {
       EXPECT_EQ(*e.progress.total, body.size());
     }
@@ -1025,8 +1011,8 @@ clocked_outcome run_on_manual_clock(io_loop& loop, client& c, const http::url& u
   bool done = false;
   clocked_outcome out;
   o.time_source = &time;
-  o.on_event = [&](const download_event& e) {
-    if (e.kind == download_event_kind::retry) {
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::retry) {
       std::lock_guard lock{mutex};
       announced.push_back(e.delay);
       changed.notify_all();
@@ -1123,7 +1109,7 @@ TEST_F(DownloadTest, OneMalformedResponseIsSurvived) {
   (void)run_logged(server, log, ec);
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(read_file(output), body);
-  const auto retries = log.of(download_event_kind::retry);
+  const auto retries = log.of(transfer_event_kind::retry);
   ASSERT_EQ(retries.size(), 1U);
   EXPECT_EQ(retries[0].reason, http::error::conflicting_framing);
 }
@@ -1164,7 +1150,7 @@ TEST_F(DownloadTest, BodyBytesBetweenMalformedResponsesStartANewCount) {
   EXPECT_EQ(read_file(output), body);
   EXPECT_EQ(server.requests().size(), 5U);
   EXPECT_EQ(r.restarts, 0U);
-  const auto retries = log.of(download_event_kind::retry);
+  const auto retries = log.of(transfer_event_kind::retry);
   ASSERT_EQ(retries.size(), 4U);
   for (const auto& e : retries) {
     EXPECT_EQ(e.reason, http::error::bad_chunk);
@@ -1254,7 +1240,7 @@ TEST_F(DownloadTest, EventsAreDeliveredWithNoFerryLockHeld) {
   std::atomic<int> inversions{0};
   download_options o = options();
   o.progress_interval = std::chrono::milliseconds{0};
-  o.on_event = [&](const download_event&) {
+  o.on_event = [&](const transfer_event&) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{2};
     while (!app.try_lock()) {
       if (std::chrono::steady_clock::now() > give_up) {
@@ -1292,8 +1278,8 @@ TEST_F(DownloadTest, TheCompletedEventComesBeforeTheCompletion) {
   std::atomic<bool> completed_event{false};
   std::promise<bool> seen_at_completion;
   download_options o = options();
-  o.on_event = [&](const download_event& e) {
-    if (e.kind == download_event_kind::completed) {
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::completed) {
       completed_event = true;
     }
   };

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "ferry/engine/io/file.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -52,9 +53,8 @@ TEST(ResumeRecord, ClaimsPastTheLengthOrOutOfOrderAreRefusedEvenWithAValidChecks
 }
 
 TEST(ResumeRecord, SaveReplacesAtomicallyAndLoadReadsItBack) {
-  const auto dir =
-      std::filesystem::temp_directory_path() / ("ferry-record-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const test::temp_directory scratch{"record"};
+  const auto& dir = scratch.path();
   const auto path = dir / "x.part.ferry";
   std::error_code ec;
   EXPECT_FALSE(load_resume_record(file_system::local(), path, ec));  // none: no error
@@ -67,7 +67,6 @@ TEST(ResumeRecord, SaveReplacesAtomicallyAndLoadReadsItBack) {
   const auto back = load_resume_record(file_system::local(), path, ec);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, sample());
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "loop_fixture.hpp"
 #include "resource_responder.hpp"
 #include "scripted_server.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -26,13 +27,7 @@ using test::scripted_server;
 
 class UploadTest : public test::loop_fixture {
  protected:
-  UploadTest() {
-    path = std::filesystem::temp_directory_path() /
-           ("ferry-upload-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    content = test::version_bytes(300'000, 3);
-    std::ofstream{path, std::ios::binary} << content;
-  }
-  ~UploadTest() override { std::filesystem::remove(path); }
+  UploadTest() { test::write_file(path, content); }
 
   static http::url url_of(const scripted_server& s) {
     return http::url::parse("http://127.0.0.1:" + std::to_string(s.port()) + "/put/here");
@@ -41,9 +36,9 @@ class UploadTest : public test::loop_fixture {
     return request.substr(request.find("\r\n\r\n") + 4);
   }
 
-  static inline int counter = 0;
-  std::filesystem::path path;
-  std::string content;
+  test::temp_directory scratch{"upload"};
+  std::filesystem::path path = scratch / "body";
+  std::string content = test::version_bytes(300'000, 3);
   tls_context tls;
 };
 
@@ -158,7 +153,7 @@ TEST_F(UploadTest, ServiceUnavailableIsRetriedWithTheWholeBody) {
       {scripted_server::raw("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"), created()}};
   client c{loop, tls};
   upload_options o;
-  o.retry_delay = std::chrono::milliseconds{1};
+  o.retry.initial_delay = std::chrono::milliseconds{1};
   upload u{c, url_of(server), file_body(path), o};
   const upload_result r = u.run();
   EXPECT_EQ(r.head.status, 201U);
@@ -193,7 +188,7 @@ TEST_F(UploadTest, AStaleKeepAliveConnectionIsRetriedWithTheBody) {
   const std::string small = "a small body that goes with the head";
   std::ofstream{path, std::ios::binary | std::ios::trunc} << small;
   upload_options o;
-  o.retry_delay = std::chrono::milliseconds{1};
+  o.retry.initial_delay = std::chrono::milliseconds{1};
   upload u{c, url_of(server), file_body(path), o};
   std::error_code ec;
   const upload_result r = u.run(ec);
@@ -217,7 +212,7 @@ TEST_F(UploadTest, MalformedAnswerAfterTheBodyFailsAtOnce) {
   }};
   client c{loop, tls};
   upload_options o;
-  o.malformed_delay = std::chrono::milliseconds{1};
+  o.retry.malformed_delay = std::chrono::milliseconds{1};
   upload u{c, url_of(server), file_body(path), o};
   std::error_code ec;
   const upload_result r = u.run(ec);
@@ -238,10 +233,10 @@ TEST_F(UploadTest, MalformedAnswerBeforeTheBodyIsTriedTwiceMoreOnNewConnections)
   client c{loop, tls};
   upload_options o;
   o.expect_continue_from = 1;
-  o.malformed_delay = std::chrono::milliseconds{1};
-  std::vector<upload_event> retries;
-  o.on_event = [&](const upload_event& e) {
-    if (e.what == upload_event::kind::retry) {
+  o.retry.malformed_delay = std::chrono::milliseconds{1};
+  std::vector<transfer_event> retries;
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::retry) {
       retries.push_back(e);
     }
   };
@@ -281,8 +276,8 @@ TEST_F(UploadTest, EveryStreamFailureIsSurvivedBySendingTheWholeBodyAgain) {
     client c{loop, tls, co};
     upload_options o;
     o.chunk_size = 16 * 1024;  // many operations: the sweep reaches the middle of the body
-    o.retry_delay = std::chrono::milliseconds{1};
-    o.retries = 1;
+    o.retry.initial_delay = std::chrono::milliseconds{1};
+    o.retry.attempts = 1;
     upload u{c, url_of(server), file_body(path), o};
     std::error_code ec;
     const upload_result r = u.run(ec);
@@ -330,7 +325,7 @@ TEST_F(UploadTest, AStreamIsNeverSentTwice) {
       {scripted_server::raw("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n"), created()}};
   client c{loop, tls};
   upload_options o;
-  o.retry_delay = std::chrono::milliseconds{1};
+  o.retry.initial_delay = std::chrono::milliseconds{1};
   upload u{c, url_of(server), descriptor_body(fds[0]), o};
   std::error_code ec;
   (void)u.run(ec);

@@ -25,8 +25,11 @@ enum class operation_kind : std::uint8_t {
   shutdown,
   wait,
   file_work,  ///< blocking file work on the loop's file-work threads
-  request,    ///< one HTTP request and its response, on a connection
-  transfer,   ///< a whole download or upload, through retries
+  /// An operation made of others by a layer above io: an HTTP exchange, a whole download or
+  /// upload through its retries.
+  composed,
+  request [[deprecated("composed: io does not name the layers above it")]] = composed,
+  transfer [[deprecated("composed: io does not name the layers above it")]] = composed,
 };
 
 /// The caller's state object for one operation: a typed pointer that travels from `begin_X`

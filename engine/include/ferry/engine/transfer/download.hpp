@@ -16,6 +16,7 @@
 #include "ferry/engine/io/async_result.hpp"
 #include "ferry/engine/io/clock.hpp"
 #include "ferry/engine/transfer/digest.hpp"
+#include "ferry/engine/transfer/transfer.hpp"
 #include "ferry/http/response_head.hpp"
 #include "ferry/http/url.hpp"
 
@@ -23,71 +24,6 @@ namespace ferry::engine {
 
 class client;
 class file_system;
-
-/// What a resume record survives. The record never claims bytes that this crash can lose.
-enum class durability {
-  /// A killed process: data is written before the record that claims it, and the record is
-  /// replaced atomically. No fsync on the way; the finished file is renamed without one.
-  process,
-  /// A power loss too: the data is fdatasync'ed before each record that claims it, the record
-  /// and its directory are fsync'ed, and the finished file is synced before and after its
-  /// rename. Costs one fdatasync per checkpoint (by default at most one a second).
-  power,
-};
-
-/// When to give up, and how long to wait in between.
-struct retry_policy {
-  /// Failed attempts in a row, without a byte of progress between them, before the download
-  /// fails. 0: no retries. An attempt that wrote bytes resets the count: a transfer that keeps
-  /// moving keeps going.
-  unsigned attempts = 10;
-  /// The first wait; each failure in a row doubles it, up to `max_delay`; each wait is then
-  /// scaled by a random factor in [0.5, 1.5) (jitter, so that many clients do not return at once).
-  std::chrono::milliseconds initial_delay{500};
-  std::chrono::milliseconds max_delay{std::chrono::seconds{30}};
-  /// A server's Retry-After (seconds or an HTTP-date) replaces the wait, up to this cap.
-  std::chrono::seconds max_retry_after{120};
-  /// Restarts from zero (the resource changed, or the server ignored the range) before the
-  /// download fails with the last restart's reason.
-  unsigned max_restarts = 5;
-  /// A malformed response (`condition::malformed`: broken framing, a status line or head that
-  /// does not parse, a Content-Range that cannot be matched) is what the same server will send
-  /// again: it gets at most this many further attempts in a row (per segment; a response that
-  /// delivers body bytes resets the count), each on a new connection, the first after
-  /// `malformed_delay` and each next after twice the last; then the download fails with the
-  /// violation's own code. Never more than `attempts`.
-  unsigned malformed_attempts = 2;
-  std::chrono::milliseconds malformed_delay{250};
-};
-
-/// What a download reports, as it happens.
-struct download_progress {
-  std::uint64_t step = 0;      ///< body bytes received since the previous progress event
-  std::uint64_t received = 0;  ///< body bytes received by this download object (not resumed ones)
-  std::uint64_t on_disk = 0;   ///< bytes of the resource in the partial file (resumed ones too)
-  std::optional<std::uint64_t> total;  ///< the complete length, once known
-  double rate = 0;                     ///< bytes a second, over the last few seconds
-  std::optional<double> eta_seconds;   ///< when total and rate are known
-};
-
-enum class download_event_kind {
-  started,    ///< the partial file is locked; `progress.on_disk` is what a resume found
-  progress,   ///< bytes arrived (at most `progress_interval` apart)
-  retry,      ///< an attempt failed (`reason`); the next starts after `delay`
-  restarted,  ///< the bytes on disk were discarded (`reason`: validator_changed,
-              ///< range_ignored, range_not_satisfiable); the download starts from zero
-  paused,     ///< pause() took effect; the record is saved
-  completed,  ///< verified and renamed into place
-  failed,     ///< `reason` says why; the output path is untouched
-};
-
-struct download_event {
-  download_event_kind kind = download_event_kind::progress;
-  download_progress progress;
-  std::error_code reason;
-  unsigned status = 0;  ///< the HTTP status behind a retry or failure, when there was one
-  clock::duration delay{};
-};
 
 struct download_options {
   /// Where the file goes. While it downloads, its bytes are in `<output>.part` and its resume
@@ -120,7 +56,7 @@ struct download_options {
   std::chrono::milliseconds progress_interval{100};
   /// Hears every event, on a loop thread. May call pause(), resume() and cancel(); must not
   /// block.
-  std::function<void(const download_event&)> on_event;
+  std::function<void(const transfer_event&)> on_event;
   /// Named moments ("checkpoint", "before_rename", "after_rename") for tests that crash the
   /// process there, and for tracing. On a loop thread ("checkpoint") or on the loop's
   /// file-work thread that verifies and renames ("before_rename", "after_rename").
@@ -143,16 +79,6 @@ struct download_result {
   unsigned restarts = 0;
   unsigned status = 0;  ///< the last response's status (the failing one on http_error_status)
   bool already_complete = false;  ///< the record said the file was done (a 416 confirmed it)
-};
-
-enum class download_state {
-  idle,         ///< constructed, not begun
-  running,      ///< requests in flight
-  backing_off,  ///< waiting before the next attempt
-  paused,       ///< stopped by pause(); the partial file and record are kept
-  completed,
-  failed,
-  cancelled,
 };
 
 /// One download. Begin it, then wait (end_download) or listen (on_event). The state machine
@@ -181,6 +107,13 @@ class download {
   /// limits through `wrap_stream`); the download keeps a handle to it. Its loop must outlive
   /// the download.
   download(client& via, http::url url, download_options options);
+  /// The download a transfer request describes (`request.kind` must be `download`), run with
+  /// `environment`'s client, clock, file layer and hooks; `tuning` gives what a request does not
+  /// carry (checkpoint and progress intervals, segment sizes), its other fields are ignored. A
+  /// request that `validate` refuses completes begin_download with `invalid_argument`. Throws
+  /// std::system_error (`invalid_argument`) when the environment has no client.
+  download(const transfer_request& request, const transfer_environment& environment,
+           download_options tuning = {});
   /// Stops a running download as pause() does, keeping the partial file and record.
   ~download();
   download(const download&) = delete;
@@ -204,8 +137,8 @@ class download {
   /// `operation_aborted`.
   void cancel();
 
-  [[nodiscard]] download_state state() const noexcept;
-  [[nodiscard]] download_progress progress() const;
+  [[nodiscard]] transfer_state state() const noexcept;
+  [[nodiscard]] transfer_progress progress() const;
 
  private:
   class impl;

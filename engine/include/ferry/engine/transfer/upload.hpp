@@ -15,6 +15,7 @@
 #include "ferry/engine/io/async_callback.hpp"
 #include "ferry/engine/io/async_result.hpp"
 #include "ferry/engine/io/clock.hpp"
+#include "ferry/engine/transfer/transfer.hpp"
 #include "ferry/http/response_head.hpp"
 #include "ferry/http/url.hpp"
 
@@ -23,30 +24,11 @@ namespace ferry::engine {
 class client;
 class body_source;
 
-/// Opens the body for one attempt, or says why it cannot (`ec`: the upload fails with it before
-/// sending anything). Called again for a retry: return null with no error when the body cannot
-/// be read again (stdin), and the upload will not be retried.
-using body_opener = std::function<std::unique_ptr<body_source>(std::error_code& ec)>;
-
 /// A body from a file: its length known (Content-Length unless chunked is asked for), read
 /// with positional reads piece by piece, never whole. Re-opened for every attempt.
 [[nodiscard]] body_opener file_body(std::filesystem::path path);
 /// A body from a file descriptor of unknown length (stdin: 0), sent chunked; read once.
 [[nodiscard]] body_opener descriptor_body(int fd);
-
-struct upload_event {
-  enum class kind {
-    progress,   ///< body bytes handed to the connection
-    retry,      ///< an attempt failed (`reason`); the body is sent again from the start
-    completed,  ///< the server's final response arrived (`status`)
-    failed,
-  };
-  kind what = kind::progress;
-  std::uint64_t sent = 0;
-  std::optional<std::uint64_t> total;
-  std::error_code reason;
-  unsigned status = 0;
-};
 
 struct upload_options {
   std::string method = "PUT";
@@ -59,21 +41,25 @@ struct upload_options {
   /// `Expect: 100-continue` for bodies of at least this many bytes, and for bodies of unknown
   /// length: a server that refuses (401, 413) answers before the body is sent.
   std::uint64_t expect_continue_from = 1U << 20U;
-  /// Attempts after a connection failure or a 408/429/500/502/503/504, while the body can be
-  /// re-opened; each waits `retry_delay` doubled per failure.
-  unsigned retries = 3;
-  std::chrono::milliseconds retry_delay{500};
-  /// A malformed response (`condition::malformed`) after body bytes were sent fails at once.
-  /// Before any (an answer to Expect: 100-continue, say) it gets at most this many further
-  /// attempts in a row (never more than `retries`), each on a new connection, `malformed_delay`
-  /// and then twice that apart; they are not counted against `retries`.
-  unsigned malformed_attempts = 2;
-  std::chrono::milliseconds malformed_delay{250};
+  /// One meaning with downloads (see retry_policy): failed attempts in a row without progress,
+  /// backoff with jitter, a 429's or 503's Retry-After honoured. An upload progresses when an
+  /// attempt gets further into its body than every attempt before it; a retry sends the body
+  /// again from byte 0 (until resumable uploads exist), and only while it can be re-opened. A
+  /// malformed answer after body bytes went out fails at once; before any (an answer to
+  /// Expect: 100-continue), it gets the policy's `malformed_attempts`, on new connections.
+  retry_policy retry;
   /// Keeps up to this much of the response body (the server's answer) in the result.
   std::size_t keep_response = 64 * 1024;
-  std::function<void(const upload_event&)> on_event;
+  /// Hears every event (see transfer_event), in order, with no ferry lock held: `started`
+  /// when the first attempt opened its body, `progress` as the connection takes body bytes (on the
+  /// loop thread that sends them), `retry`, `paused`, `completed` (the final response, whatever
+  /// its status) and `failed`. May call pause(), resume() and cancel(); must not block.
+  std::function<void(const transfer_event&)> on_event;
   std::chrono::milliseconds progress_interval{100};
+  /// The clock for backoff and rates (tests pass a manual_clock); null: steady.
   clock* time_source = nullptr;
+  /// Seeds the jitter of backoff; 0 picks one at random.
+  std::uint64_t seed = 0;
 };
 
 struct upload_result {
@@ -84,16 +70,31 @@ struct upload_result {
 };
 
 /// One upload. The response's status is the caller's to judge; errors are the transport's
-/// (connection, TLS, timeouts after the retries), the source's (`file_io_error`), and
-/// `operation_aborted` after cancel().
+/// (connection, TLS, timeouts after the retries), the source's (`file_io_error`;
+/// `body_not_replayable` when a stream body would have to be sent again after a pause), and
+/// `operation_aborted` after cancel(). The state machine runs on the client's loop; pause(),
+/// resume(), cancel() and the queries are safe from any thread, including its own event
+/// callback.
 class upload {
  public:
   upload(client& via, http::url url, body_opener body, upload_options options = {});
+  /// The upload a transfer request describes (`request.kind` must be `upload`): its body is the
+  /// file `request.body`, else `environment.body`; run with the environment's client, clock and
+  /// listener; `tuning` gives what a request does not carry (Expect threshold, response kept,
+  /// progress interval), its other fields are ignored. A request that `validate` refuses
+  /// completes begin_upload with `invalid_argument`. Throws std::system_error
+  /// (`invalid_argument`) when the environment has no client.
+  upload(const transfer_request& request, const transfer_environment& environment,
+         upload_options tuning = {});
+  /// Cancels a running upload.
   ~upload();
   upload(const upload&) = delete;
   upload& operator=(const upload&) = delete;
 
+  /// Starts the upload. The callback runs once, when it completes, fails or is cancelled (not
+  /// when it pauses). A second begin completes with `operation_in_progress`.
   async_result begin_upload(async_callback callback, state_ref state = {});
+  /// What is known even on error: the last response's head (if one came), bytes sent, retries.
   upload_result end_upload(async_result& result, std::error_code& ec);
   upload_result end_upload(async_result& result);
 
@@ -101,8 +102,17 @@ class upload {
   upload_result run(std::error_code& ec);
   upload_result run();
 
+  /// Stops the request (a `paused` event follows once it stopped). The upload stays pending.
+  void pause();
+  /// Sends again from byte 0 (until resumable uploads exist), with the retry counts reset. A
+  /// body that cannot be re-opened (a stream already read) fails with `body_not_replayable`.
+  void resume();
   /// Stops the upload; it completes with `operation_aborted`.
   void cancel();
+
+  [[nodiscard]] transfer_state state() const noexcept;
+  [[nodiscard]] transfer_progress progress() const;
+  /// Body bytes sent in the current attempt.
   [[nodiscard]] std::uint64_t sent() const noexcept;
 
  private:

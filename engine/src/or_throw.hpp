@@ -1,4 +1,5 @@
-// detail::or_throw — the throwing form of a call that reports through std::error_code&.
+// detail::or_throw (engine-wide) — the throwing form of a call that reports through
+// std::error_code&.
 #pragma once
 
 #include <system_error>
