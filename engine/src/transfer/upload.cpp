@@ -247,12 +247,19 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   void on_sent(std::size_t n) {
     sent_ += n;
     transferred_ += n;
-    const auto now = clock_.now();
-    if (n == 0 || !meter_.due(now, transferred_.load())) {
+    if (n == 0) {
       return;
     }
-    const transfer_event e = event(transfer_event_kind::progress);
-    meter_.reported(transferred_.load());
+    transfer_event e;
+    {
+      std::lock_guard lock{meter_mutex_};
+      if (!meter_.due(clock_.now(), transferred_.load())) {
+        return;
+      }
+      e.kind = transfer_event_kind::progress;
+      e.progress = meter_.snapshot(transferred_.load(), sent_.load(), total_);
+      meter_.reported(transferred_.load());
+    }
     if (inside_entry_.load() == std::this_thread::get_id()) {
       outbox_.push(e);
     } else {
@@ -408,6 +415,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   // ---- events -------------------------------------------------------------------------------
 
   [[nodiscard]] transfer_progress snapshot() const {
+    std::lock_guard lock{meter_mutex_};
     return meter_.snapshot(transferred_.load(), sent_.load(), total_);
   }
 
@@ -422,6 +430,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
 
   void emit(transfer_event_kind kind, std::error_code reason = {}) {
     outbox_.push(event(kind, reason));
+    std::lock_guard lock{meter_mutex_};
     meter_.reported(transferred_.load());
   }
 
@@ -434,7 +443,8 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   clock& clock_;
   timer backoff_;
   retry_schedule retries_;
-  transfer_outbox outbox_;  // events and the completion, delivered with no lock held
+  transfer_outbox outbox_;          // events and the completion, delivered with no lock held
+  mutable std::mutex meter_mutex_;  // a leaf: on_sent takes it without the upload's lock
   progress_meter meter_;
   callback_sink sink_;
 

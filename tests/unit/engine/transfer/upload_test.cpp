@@ -6,7 +6,10 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "failing_stream.hpp"
 #include "ferry/engine/error.hpp"
@@ -332,6 +335,197 @@ TEST_F(UploadTest, AStreamIsNeverSentTwice) {
   ::close(fds[0]);
   EXPECT_EQ(ec, error::http_error_status);
   EXPECT_EQ(server.requests().size(), 1U);
+}
+
+// Records an upload's events; signals the first of a kind.
+struct upload_log {
+  std::mutex mutex;
+  std::vector<transfer_event> events;
+  std::promise<void> paused;
+  bool paused_seen = false;
+
+  std::function<void(const transfer_event&)> listener() {
+    return [this](const transfer_event& e) {
+      std::lock_guard lock{mutex};
+      events.push_back(e);
+      if (e.kind == transfer_event_kind::paused && !paused_seen) {
+        paused_seen = true;
+        paused.set_value();
+      }
+    };
+  }
+  std::vector<transfer_event_kind> kinds() {
+    std::lock_guard lock{mutex};
+    std::vector<transfer_event_kind> out;
+    for (const auto& e : events) {
+      if (e.kind != transfer_event_kind::progress) {
+        out.push_back(e.kind);
+      }
+    }
+    return out;
+  }
+};
+
+// Waits (bounded) until the server has read `n` requests.
+bool wait_for_requests(const scripted_server& server, std::size_t n) {
+  for (int i = 0; i < 2000 && server.requests().size() < n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds{5});
+  }
+  return server.requests().size() >= n;
+}
+
+TEST_F(UploadTest, PauseStopsTheRequestAndResumeSendsTheWholeBodyAgain) {
+  scripted_answer silent = created();
+  silent.stall = std::chrono::seconds{30};  // reads the body, then says nothing for a while
+  scripted_server server{{silent, created()}};
+  client c{loop, tls};
+  upload_log log;
+  upload_options o;
+  o.on_event = log.listener();
+  upload u{c, url_of(server), file_body(path), o};
+  EXPECT_EQ(u.state(), transfer_state::idle);
+  async_result pending = u.begin_upload({});
+  ASSERT_TRUE(wait_for_requests(server, 1));
+  EXPECT_EQ(u.state(), transfer_state::running);
+  u.pause();
+  auto paused = log.paused.get_future();
+  ASSERT_TRUE(test::await(paused));
+  EXPECT_EQ(u.state(), transfer_state::paused);
+  EXPECT_FALSE(pending.is_completed());  // a paused upload stays pending
+  u.resume();
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  std::error_code ec;
+  const upload_result r = u.end_upload(pending, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 201U);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_EQ(body_of(requests[1]), content);  // from byte 0 again
+  EXPECT_EQ(u.state(), transfer_state::completed);
+  EXPECT_EQ(log.kinds(), (std::vector<transfer_event_kind>{transfer_event_kind::started,
+                                                           transfer_event_kind::paused,
+                                                           transfer_event_kind::completed}));
+  EXPECT_EQ(u.progress().total, content.size());
+  EXPECT_EQ(u.progress().done, content.size());
+  EXPECT_EQ(u.progress().transferred, 2 * content.size());  // both attempts' bytes
+}
+
+TEST_F(UploadTest, CancelWhilePausedCompletesWithOperationAborted) {
+  scripted_answer silent = created();
+  silent.stall = std::chrono::seconds{30};
+  scripted_server server{{silent}};
+  client c{loop, tls};
+  upload_log log;
+  upload_options o;
+  o.on_event = log.listener();
+  upload u{c, url_of(server), file_body(path), o};
+  async_result pending = u.begin_upload({});
+  ASSERT_TRUE(wait_for_requests(server, 1));
+  u.pause();
+  auto paused = log.paused.get_future();
+  ASSERT_TRUE(test::await(paused));
+  u.cancel();
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  std::error_code ec;
+  (void)u.end_upload(pending, ec);
+  EXPECT_EQ(ec, error::operation_aborted);
+  EXPECT_EQ(u.state(), transfer_state::cancelled);
+  EXPECT_EQ(server.requests().size(), 1U);
+}
+
+TEST_F(UploadTest, ResumingAStreamBodyFailsWithBodyNotReplayable) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string piped = "bytes from a pipe";
+  ASSERT_EQ(::write(fds[1], piped.data(), piped.size()), static_cast<ssize_t>(piped.size()));
+  ::close(fds[1]);
+  scripted_answer silent = created();
+  silent.stall = std::chrono::seconds{30};
+  scripted_server server{{silent, created()}};
+  client c{loop, tls};
+  upload_log log;
+  upload_options o;
+  o.on_event = log.listener();
+  upload u{c, url_of(server), descriptor_body(fds[0]), o};
+  async_result pending = u.begin_upload({});
+  ASSERT_TRUE(wait_for_requests(server, 1));
+  u.pause();
+  auto paused = log.paused.get_future();
+  ASSERT_TRUE(test::await(paused));
+  u.resume();
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  std::error_code ec;
+  (void)u.end_upload(pending, ec);
+  ::close(fds[0]);
+  EXPECT_EQ(ec, error::body_not_replayable);
+  EXPECT_EQ(ec, condition::local_io);
+  EXPECT_EQ(server.requests().size(), 1U);  // never sent twice
+  EXPECT_EQ(u.state(), transfer_state::failed);
+  std::lock_guard lock{log.mutex};
+  ASSERT_FALSE(log.events.empty());
+  EXPECT_EQ(log.events.back().kind, transfer_event_kind::failed);
+  EXPECT_EQ(log.events.back().reason, error::body_not_replayable);
+}
+
+TEST_F(UploadTest, RetryAfterIsHonouredOnTheUploadsClock) {
+  scripted_server server{
+      {scripted_server::raw("HTTP/1.1 503 Busy\r\nRetry-After: 7\r\nContent-Length: 0\r\n\r\n"),
+       created()}};
+  client c{loop, tls};
+  manual_clock time;
+  std::promise<clock::duration> retry_delay;
+  upload_options o;
+  o.time_source = &time;
+  o.on_event = [&](const transfer_event& e) {
+    if (e.kind == transfer_event_kind::retry) {
+      EXPECT_EQ(e.status, 503U);
+      EXPECT_EQ(e.reason, error::http_error_status);
+      retry_delay.set_value(e.delay);
+    }
+  };
+  upload u{c, url_of(server), file_body(path), o};
+  async_result pending = u.begin_upload({});
+  auto delay = retry_delay.get_future();
+  ASSERT_TRUE(test::await(delay));
+  EXPECT_EQ(delay.get(), std::chrono::seconds{7});
+  EXPECT_FALSE(pending.wait_for(std::chrono::milliseconds{100}));  // it really waits
+  EXPECT_EQ(u.state(), transfer_state::backing_off);
+  time.advance(std::chrono::seconds{7});
+  ASSERT_TRUE(pending.wait_for(test::test_deadline));
+  std::error_code ec;
+  const upload_result r = u.end_upload(pending, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 201U);
+  EXPECT_EQ(r.retries, 1U);
+}
+
+TEST_F(UploadTest, FailedAttemptsInARowWithoutProgressEndIt) {
+  // Every attempt sends the whole body and meets a 503: the first got further than nothing
+  // (progress), the next two did not. attempts = 2: three requests, then the 503 is the
+  // result (an upload's status is the caller's to judge, as a 413's is).
+  scripted_server server{[](std::string_view, std::size_t i) -> std::optional<scripted_answer> {
+    if (i >= 10) {
+      return std::nullopt;
+    }
+    return scripted_server::raw("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+  }};
+  client c{loop, tls};
+  upload_log log;
+  upload_options o;
+  o.retry.attempts = 2;
+  o.retry.initial_delay = std::chrono::milliseconds{1};
+  o.on_event = log.listener();
+  upload u{c, url_of(server), file_body(path), o};
+  std::error_code ec;
+  const upload_result r = u.run(ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(r.head.status, 503U);
+  EXPECT_EQ(server.requests().size(), 3U);
+  EXPECT_EQ(r.retries, 2U);
+  std::lock_guard lock{log.mutex};
+  ASSERT_FALSE(log.events.empty());
+  EXPECT_EQ(log.events.back().kind, transfer_event_kind::completed);
+  EXPECT_EQ(log.events.back().status, 503U);
 }
 
 }  // namespace
