@@ -24,27 +24,13 @@
 #include "ferry/http/error.hpp"
 #include "ferry/http/status.hpp"
 #include "ferry/http/validators.hpp"
+#include "partial_file.hpp"
 #include "progress_meter.hpp"
 #include "transfer_outbox.hpp"
 
 namespace ferry::engine {
 
-std::filesystem::path partial_path(const std::filesystem::path& output) {
-  std::filesystem::path p = output;
-  p += ".part";
-  return p;
-}
-
-std::filesystem::path record_path(const std::filesystem::path& output) {
-  std::filesystem::path p = output;
-  p += ".part.ferry";
-  return p;
-}
-
 namespace {
-
-// The extended attribute a finished file keeps its validators in.
-constexpr const char* validators_attribute = "user.ferry.validators";
 
 // What the record knows of the version whose bytes are on disk.
 http::validators known_validators(const resume_record& r) {
@@ -79,6 +65,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         backoff_(loop_, clock_),
         retries_(options_.retry, options_.seed),
         outbox_(*loop_.state(), mutex_, options_.on_event),
+        disk_(files_, options_.output, options_.durable, options_.on_milestone),
         meter_(options_.progress_interval) {
     if (options_.segments == 0) {
       options_.segments = 1;
@@ -219,15 +206,15 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return;
     }
     std::error_code ec;
-    record_.url = url_.without_credentials().text();
+    const std::string url = url_.without_credentials().text();
+    record_.url = url;
     const file_status existing = files_.status(options_.output, ec);
     if (ec) {
       return stop(stop_kind::fail, ec);
     }
     // A character device (/dev/null, a terminal), a FIFO or a socket: written straight through.
-    streaming_ = options_.stream_output || existing.kind == file_kind::stream;
-    if (streaming_) {
-      output_ = files_.open(options_.output, open_mode::write, ec);
+    if (options_.stream_output || existing.kind == file_kind::stream) {
+      disk_.open_stream(ec);
       if (ec) {
         return stop(stop_kind::fail, ec);
       }
@@ -236,83 +223,25 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     if (!options_.overwrite && existing.kind != file_kind::none) {
       // Fetched before by ferry, with validators to ask about: done if it has not changed.
-      if (existing.kind == file_kind::regular && recall_validators(existing.size)) {
+      auto recalled =
+          existing.kind == file_kind::regular ? disk_.recall(url, existing.size) : std::nullopt;
+      if (recalled) {
+        record_ = std::move(*recalled);
         confirming_ = true;
         launch_confirm();
         return;
       }
       return stop(stop_kind::fail, error::output_exists);
     }
-    output_ = files_.open(partial_path(options_.output),
-                          open_mode::read | open_mode::write | open_mode::create, ec);
-    if (!ec) {
-      output_->lock_exclusive(ec);
-    }
+    record_ = disk_.open(url, ec);
     if (ec) {
-      output_.reset();
+      disk_.release(false);
       return stop(stop_kind::fail, ec);
     }
-    owns_partial_ = true;
-    std::error_code record_error;
-    auto loaded = load_resume_record(files_, record_path(options_.output), record_error);
-    const std::uint64_t on_disk = output_->size(ec);
-    if (ec) {
-      return stop(stop_kind::fail, ec);
-    }
-    // A record for another URL, or one claiming bytes the file does not have, is not trusted.
-    record_on_disk_ = loaded.has_value();
-    if (loaded && loaded->url == record_.url && loaded->ranges.end() <= on_disk) {
-      record_ = std::move(*loaded);
-    } else if (on_disk != 0) {
-      output_->resize(0, ec);
-      if (ec) {
-        return stop(stop_kind::fail, ec);
-      }
-    }
-    written_ = record_.ranges;
-    result_.resumed = written_.size();
+    result_.resumed = written().size();
     last_checkpoint_ = clock_.now();
     emit(transfer_event_kind::started);
     launch_gaps();
-  }
-
-  // What a finished download left on its file (see remember_validators): the same URL, a
-  // validator, and the length the file still has (`size`).
-  bool recall_validators(std::uint64_t size) {
-    std::error_code ec;
-    const auto stored = files_.get_attribute(options_.output, validators_attribute, ec);
-    if (!stored) {
-      return false;
-    }
-    // url, ETag, Last-Modified, length: one a line.
-    std::vector<std::string> parts;
-    std::string_view rest = *stored;
-    while (!rest.empty() && parts.size() < 4) {
-      const auto newline = rest.find('\n');
-      parts.emplace_back(rest.substr(0, newline));
-      rest = newline == std::string_view::npos ? std::string_view{} : rest.substr(newline + 1);
-    }
-    if (parts.size() != 4 || parts[0] != record_.url || parts[3] != std::to_string(size) ||
-        (parts[1].empty() && parts[2].empty())) {
-      return false;
-    }
-    record_.etag = parts[1];
-    record_.last_modified = parts[2];
-    record_.length = size;
-    return true;
-  }
-
-  // On the partial file before its rename: the attribute moves with it, so a crash right after
-  // the rename still leaves a file that a new run can confirm. One attribute, one system call.
-  void remember_validators(const std::filesystem::path& on) {
-    if (record_.etag.empty() && record_.last_modified.empty()) {
-      return;  // nothing to ask the server about later
-    }
-    std::error_code ignored;  // a file system without extended attributes only loses the shortcut
-    files_.set_attribute(on, validators_attribute,
-                         record_.url + "\n" + record_.etag + "\n" + record_.last_modified + "\n" +
-                             std::to_string(record_.length.value_or(0)),
-                         ignored);
   }
 
   // A conditional GET: 304 (or the same validators and length) means the file is current.
@@ -395,8 +324,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       if (active != 0) {
         return;  // unknown length: one stream, already running
       }
-      const std::uint64_t from = written_.prefix();
-      const bool segmented = options_.segments > 1 && !streaming_;
+      const std::uint64_t from = written().prefix();
+      const bool segmented = options_.segments > 1 && !disk_.streaming();
       auto& seg = launch(from, std::nullopt, from == 0 && !segmented);
       seg.probe = segmented;
       return;
@@ -414,7 +343,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // What is on disk, and what requests in flight will still bring.
   [[nodiscard]] byte_ranges covered(std::uint64_t total) const {
-    byte_ranges covered = written_;
+    byte_ranges covered = written();
     for (const auto& s : segments_) {
       if (!s->dropped) {
         covered.add(s->next, s->end.value_or(total));
@@ -439,7 +368,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       }
       request.set("Range", http::byte_range(first, last));
       const http::validators known = known_validators(record_);
-      if (!known.empty() && !written_.empty()) {
+      if (!known.empty() && !written().empty()) {
         request.set("If-Range", known.if_range());
       }
     }
@@ -492,7 +421,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       ec = error::bad_content_range;
       return;
     }
-    if (!written_.empty() && !http::proves_same_version(known_validators(record_), head)) {
+    if (!written().empty() && !http::proves_same_version(known_validators(record_), head)) {
       // If-Range should have brought a 200; the server sent another version's bytes anyway.
       restart(seg, error::validator_changed, ec);
       if (!ec) {
@@ -510,7 +439,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // A 200 (or another 2xx): the whole resource from byte 0.
   void on_whole_content(segment& seg, const http::response_head& head, std::error_code& ec) {
-    if (!seg.whole && !written_.empty()) {
+    if (!seg.whole && !written().empty()) {
       const bool changed = http::names_another_version(known_validators(record_), head);
       restart(seg, changed ? error::validator_changed : error::range_ignored, ec);
       if (ec) {
@@ -533,7 +462,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     record_.etag = std::move(sent.etag);
     record_.last_modified = std::move(sent.last_modified);
     record_.length = seg.end;
-    if (!streaming_) {
+    if (!disk_.streaming()) {
       checkpoint(ec);
     }
   }
@@ -541,8 +470,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   void on_not_satisfiable(segment& seg, const http::response_head& head, std::error_code& ec) {
     const auto value = head.find("content-range");
     const auto range = value ? http::parse_content_range(*value) : std::nullopt;
-    const std::uint64_t have = written_.prefix();
-    if (range && range->complete && *range->complete == have && written_.size() == have &&
+    const std::uint64_t have = written().prefix();
+    if (range && range->complete && *range->complete == have && written().size() == have &&
         (!record_.length || *record_.length == have)) {
       record_.length = have;
       seg.satisfied = true;
@@ -557,10 +486,10 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // The length is now known: preallocate, and give the other segments their share.
   void prepare_segments(segment& seg, std::error_code& ec) {
-    if (options_.segments <= 1 || streaming_ || !record_.length) {
+    if (options_.segments <= 1 || disk_.streaming() || !record_.length) {
       return;
     }
-    output_->allocate(0, *record_.length, ec);
+    disk_.data().allocate(0, *record_.length, ec);
     if (ec) {
       return;
     }
@@ -590,7 +519,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // Discards the bytes on disk: a fresh record, an empty partial file, every other request
   // dropped. `seg` may go on with a whole response.
   void restart(segment& seg, std::error_code reason, std::error_code& ec) {
-    if (streaming_ || result_.restarts >= options_.retry.max_restarts) {
+    if (disk_.streaming() || result_.restarts >= options_.retry.max_restarts) {
       ec = reason;  // bytes already went out, or it keeps changing: give up
       fatal_ = true;
       return;
@@ -602,15 +531,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         drop(*other);
       }
     }
-    written_.clear();
     malformed_runs_.clear();
     record_ = resume_record{};
     record_.url = url_.without_credentials().text();
-    // The empty record first: a crash between the two leaves nothing claimed.
-    checkpoint(ec);
-    if (!ec) {
-      output_->resize(0, ec);
-    }
+    disk_.restart(record_, ec);
+    since_checkpoint_ = 0;
+    last_checkpoint_ = clock_.now();
     emit(transfer_event_kind::restarted, reason);
   }
 
@@ -627,8 +553,8 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       n = static_cast<std::size_t>(*seg.end - seg.next);
     }
     if (n > 0) {
-      const std::size_t stored = output_->write_at(seg.next, buffer(bytes.data(), n), ec);
-      written_.add(seg.next, seg.next + stored);
+      const std::size_t stored = disk_.data().write_at(seg.next, buffer(bytes.data(), n), ec);
+      written().add(seg.next, seg.next + stored);
       if (stored > 0) {
         // This response delivers: a new run of malformed answers for it, and for any range
         // that would have resumed inside what it brought.
@@ -765,7 +691,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // ---- checkpoints and progress --------------------------------------------------------------
 
   void maybe_checkpoint(clock::time_point now, std::error_code& ec) {
-    if (streaming_ || ec) {
+    if (disk_.streaming() || ec) {
       return;
     }
     if (since_checkpoint_ >= options_.checkpoint_bytes ||
@@ -777,28 +703,11 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
   }
 
-  // Data first (synced, for power loss), then the record that claims it. With nothing to claim
-  // and no earlier record to take back, there is nothing to write (a small file never needs one).
+  // The partial file's checkpoint (data synced per durability, then the record claiming it).
   void checkpoint(std::error_code& ec) {
-    if (streaming_ || !output_ || (written_.empty() && !record_on_disk_)) {
-      return;
-    }
-    resume_record claim = record_;
-    claim.ranges = written_;
-    if (options_.durable == durability::power) {
-      output_->sync_data(ec);
-      if (ec) {
-        return;
-      }
-    }
-    save_resume_record(files_, record_path(options_.output), claim,
-                       options_.durable == durability::power, ec);
-    record_on_disk_ = record_on_disk_ || !ec;
+    disk_.checkpoint(record_, ec);
     last_checkpoint_ = clock_.now();
     since_checkpoint_ = 0;
-    if (!ec) {
-      milestone("checkpoint");
-    }
   }
 
   void maybe_progress(clock::time_point now) {
@@ -807,8 +716,11 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
   }
 
+  [[nodiscard]] byte_ranges& written() { return disk_.written(); }
+  [[nodiscard]] const byte_ranges& written() const { return disk_.written(); }
+
   [[nodiscard]] transfer_progress snapshot() const {
-    return meter_.snapshot(result_.received, written_.size(), record_.length);
+    return meter_.snapshot(result_.received, written().size(), record_.length);
   }
 
   [[nodiscard]] transfer_event event(transfer_event_kind kind, std::error_code reason = {}) const {
@@ -828,33 +740,30 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // Under the lock: queued, for the entry to deliver once the lock is released.
   void deliver(const transfer_event& e) { outbox_.push(e); }
 
-  void milestone(std::string_view name) {
-    if (options_.on_milestone) {
-      options_.on_milestone(name);
-    }
-  }
-
   // ---- the end ------------------------------------------------------------------------------
 
   // Every byte is on disk: verify, sync, rename into place.
   void finish() {
-    const std::uint64_t length = record_.length.value_or(written_.size());
+    const std::uint64_t length = record_.length.value_or(written().size());
     result_.length = length;
     result_.output = options_.output;
-    if (streaming_) {
+    if (disk_.streaming()) {
       return stop(stop_kind::complete, {});
     }
-    if (written_.size() != length || written_.prefix() != length) {
+    if (written().size() != length || written().prefix() != length) {
       return stop(stop_kind::fail, error::length_mismatch);
     }
     // The rest blocks on the disk: on a file-work thread, while no request is in flight and
     // settle() leaves the partial file alone (finalizing_).
     finalizing_ = true;
-    auto outcome = std::make_shared<finalized>();
+    auto outcome = std::make_shared<partial_file::finalized>();
     begin_file_work(
         loop_,
         [self = shared_from_this(), outcome, length](std::error_code& ec) {
-          self->finalize(length, *outcome, ec);
+          // Reads the partial file, the record and the options, which nothing changes while
+          // finalizing_.
+          const auto& o = self->options_;
+          self->disk_.finalize(self->record_, length, o.checksum, o.overwrite, *outcome, ec);
         },
         [self = shared_from_this(), outcome](async_result& r) {
           entry in{*self};
@@ -862,65 +771,14 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         });
   }
 
-  // What finalize() did that the state machine must know.
-  struct finalized {
-    bool renamed = false;    // the output is in place: the download is complete, whatever else
-    bool bad_bytes = false;  // the checksum failed: never resume from these bytes
-  };
-
-  // On a file-work thread, with no lock held: verify, sync, rename into place. Reads the
-  // partial file, the record and the options, which nothing changes while finalizing_.
-  void finalize(std::uint64_t length, finalized& out, std::error_code& ec) {
-    const std::uint64_t size = output_->size(ec);
-    if (!ec && size > length) {
-      output_->resize(length, ec);  // a preallocation past a length that shrank
-    } else if (!ec && size < length) {
-      ec = error::length_mismatch;
-    }
-    if (!ec && options_.checksum) {
-      ec = verify_checksum(length);
-      out.bad_bytes = ec == error::checksum_mismatch;
-    }
-    if (!ec && options_.durable == durability::power) {
-      output_->sync_data(ec);
-    }
-    if (!ec && !options_.overwrite && files_.status(options_.output, ec).kind != file_kind::none) {
-      ec = error::output_exists;  // it appeared while we downloaded
-    }
-    if (ec) {
-      return;
-    }
-    remember_validators(partial_path(options_.output));
-    milestone("before_rename");
-    files_.atomic_replace(partial_path(options_.output), options_.output, ec);
-    if (ec) {
-      return;
-    }
-    // From here the output is in place, complete and verified: nothing after this may report
-    // a failure (which promises an untouched output path). A directory sync that fails leaves
-    // only the rename's durability in doubt, and is tried once more.
-    out.renamed = true;
-    if (options_.durable == durability::power) {
-      files_.sync_directory(options_.output.parent_path(), ec);
-      if (ec) {
-        files_.sync_directory(options_.output.parent_path(), ec);
-      }
-    }
-    milestone("after_rename");
-    if (record_on_disk_) {
-      files_.remove(record_path(options_.output), ec);
-    }
-    ec = {};
-  }
-
   // Back on a loop thread. A pause or cancel that came meanwhile is honoured unless the output
   // is already in place.
-  void on_finalized(const finalized& out, async_result& r) {
+  void on_finalized(const partial_file::finalized& out, async_result& r) {
     finalizing_ = false;
     std::error_code ec;
     end_file_work(r, ec);
     if (out.renamed) {
-      owns_partial_ = false;  // it is the output now
+      disk_.disown();  // it is the output now
       return stop(stop_kind::complete, {});
     }
     discard_partial_ = discard_partial_ || out.bad_bytes;
@@ -928,25 +786,6 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return settle();
     }
     stop(stop_kind::fail, ec ? ec : std::error_code{error::file_io_error});
-  }
-
-  std::error_code verify_checksum(std::uint64_t length) {
-    digest sum{options_.checksum->algorithm};
-    std::vector<char> chunk(1U << 20U);
-    std::error_code ec;
-    for (std::uint64_t at = 0; at < length;) {
-      const std::size_t n = output_->read_at(at, buffer(chunk), ec);
-      if (ec) {
-        return ec;
-      }
-      if (n == 0) {
-        return error::length_mismatch;
-      }
-      sum.update({chunk.data(), n});
-      at += n;
-    }
-    return sum.finish_hex() == options_.checksum->hex ? std::error_code{}
-                                                      : std::error_code{error::checksum_mismatch};
   }
 
   void on_pause() {
@@ -1043,7 +882,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
         }
         return;
       case transfer_state::failed:
-        if (written_.empty() || discard_partial_) {
+        if (written().empty() || discard_partial_) {
           release_files(true);  // nothing worth resuming: leave nothing behind
         } else {
           save_quietly();
@@ -1068,14 +907,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     checkpoint(ignored);
   }
 
-  void release_files(bool remove) {
-    output_.reset();  // closes, and so unlocks
-    if (remove && owns_partial_ && !streaming_) {
-      std::error_code ignored;
-      files_.remove(record_path(options_.output), ignored);
-      files_.remove(partial_path(options_.output), ignored);
-    }
-  }
+  void release_files(bool remove) { disk_.release(remove); }
 
   // The operation ends after the events before it are delivered (see transfer_outbox).
   void complete(std::error_code ec) { outbox_.complete(op_, ec); }
@@ -1096,17 +928,13 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   download_result result_;
   std::error_code outcome_;
 
-  std::unique_ptr<file> output_;  // the partial file (locked), or the stream target
-  resume_record record_;          // validators and length; its ranges are the last claim
-  byte_ranges written_;           // what is written (a superset of what is claimed)
+  partial_file disk_;     // the partial file and its record, or the stream target
+  resume_record record_;  // the URL, validators and length known of the resource
   std::list<std::unique_ptr<segment>> segments_;
   std::map<std::uint64_t, unsigned> malformed_runs_;  // by the offset the range resumes at
 
-  bool streaming_ = false;
-  std::error_code refusal_;      // the request cannot run (refuse): every begin completes with it
-  bool record_on_disk_ = false;  // a record exists (found, or saved by this download)
-  bool confirming_ = false;      // the output exists; only asking whether it is current
-  bool owns_partial_ = false;
+  std::error_code refusal_;  // the request cannot run (refuse): every begin completes with it
+  bool confirming_ = false;  // the output exists; only asking whether it is current
   bool discard_partial_ = false;
   bool backing_off_ = false;
   bool finalizing_ = false;  // finalize() runs on a file-work thread
