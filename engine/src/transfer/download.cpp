@@ -194,7 +194,36 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     segment_sink sink;
   };
 
-  // How the transfer stops: for a while (pause), for good, or because its owner went away
+  // The state machine. `state_` is what the caller sees (transfer_state: idle, running,
+  // backing_off, paused, completed, failed, cancelled); while the download runs, `phase_` says
+  // what it is doing, and what is in flight is `segments_` (requests), `backing_off_` (the wait)
+  // and the file work of the finalizing phase.
+  enum class phase {
+    // begin_download posted prepare(): it opens the output.
+    //   -> confirming  the output exists, and a finished download's validators are on it
+    //   -> fetching    the partial file is locked (its record read), or a stream target is open
+    //   -> (failed)    output_exists, file_locked, local I/O
+    preparing,
+    // One conditional GET (launch_confirm, on_confirm): is the existing output current?
+    //   304, or the same validators and length -> (completed, already_complete)
+    //   another version -> (failed, output_exists: the file is the user's to keep)
+    //   a transient failure -> a backoff, then confirming again
+    confirming,
+    // Range requests for every missing byte, up to `segments` at once (launch_gaps). Heads are
+    // judged in on_head (206, 200, 416, an error status), bodies written in on_body,
+    // checkpoints taken every interval. An exchange's end (on_exchange_done) fills the gaps
+    // again, retries after a backoff (other segments go on meanwhile), restarts from zero (the
+    // resource changed: restart), or fails.
+    //   nothing missing and nothing in flight -> finalizing
+    fetching,
+    // Verify, sync and rename on a file-work thread (finish, on_finalized).
+    //   renamed -> (completed); else -> (failed), or the pause or cancel that came meanwhile
+    finalizing,
+  };
+
+  // How the transfer stops (stop): every request and the wait are dropped, and once nothing is
+  // in flight (settle) the files are kept or removed, the event is sent and the operation ends
+  // (a pause keeps it pending). For a while (pause), for good, or because its owner went away
   // (detach: as a pause, then the operation ends).
   enum class stop_kind { pause, cancel, fail, complete, detach };
 
@@ -218,6 +247,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       if (ec) {
         return stop(stop_kind::fail, ec);
       }
+      phase_ = phase::fetching;
       emit(transfer_event_kind::started);
       return launch_gaps();
     }
@@ -227,7 +257,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
           existing.kind == file_kind::regular ? disk_.recall(url, existing.size) : std::nullopt;
       if (recalled) {
         record_ = std::move(*recalled);
-        confirming_ = true;
+        phase_ = phase::confirming;
         launch_confirm();
         return;
       }
@@ -240,6 +270,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     }
     result_.resumed = written().size();
     last_checkpoint_ = clock_.now();
+    phase_ = phase::fetching;
     emit(transfer_event_kind::started);
     launch_gaps();
   }
@@ -314,7 +345,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return;
     }
     const std::size_t active = active_count();
-    if (confirming_) {
+    if (phase_ == phase::confirming) {
       if (active == 0) {
         launch_confirm();
       }
@@ -606,7 +637,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
     if (dropped || state_ != transfer_state::running) {
       return settle();
     }
-    if (confirming_ && !ec) {
+    if (phase_ == phase::confirming && !ec) {
       result_.length = record_.length.value_or(0);
       result_.output = options_.output;
       std::error_code ignored;  // a record left by a crash between the rename and its removal
@@ -681,7 +712,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       if (ec || self->state_ != transfer_state::running) {
         return self->settle();
       }
-      if (self->confirming_) {
+      if (self->phase_ == phase::confirming) {
         return self->launch_confirm();
       }
       self->launch_gaps();
@@ -754,14 +785,14 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
       return stop(stop_kind::fail, error::length_mismatch);
     }
     // The rest blocks on the disk: on a file-work thread, while no request is in flight and
-    // settle() leaves the partial file alone (finalizing_).
-    finalizing_ = true;
+    // settle() leaves the partial file alone (the finalizing phase).
+    phase_ = phase::finalizing;
     auto outcome = std::make_shared<partial_file::finalized>();
     begin_file_work(
         loop_,
         [self = shared_from_this(), outcome, length](std::error_code& ec) {
           // Reads the partial file, the record and the options, which nothing changes while
-          // finalizing_.
+          // finalizing.
           const auto& o = self->options_;
           self->disk_.finalize(self->record_, length, o.checksum, o.overwrite, *outcome, ec);
         },
@@ -774,7 +805,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   // Back on a loop thread. A pause or cancel that came meanwhile is honoured unless the output
   // is already in place.
   void on_finalized(const partial_file::finalized& out, async_result& r) {
-    finalizing_ = false;
+    phase_ = phase::fetching;  // what is left: a pause, a cancel or a failure to settle
     std::error_code ec;
     end_file_work(r, ec);
     if (out.renamed) {
@@ -860,7 +891,7 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
 
   // Once no request is in flight: keep or remove the files, report, end the operation.
   void settle() {
-    if (!segments_.empty() || backing_off_ || finalizing_) {
+    if (!segments_.empty() || backing_off_ || phase_ == phase::finalizing) {
       return;
     }
     switch (state_) {
@@ -934,13 +965,12 @@ class download::impl : public std::enable_shared_from_this<download::impl> {
   std::map<std::uint64_t, unsigned> malformed_runs_;  // by the offset the range resumes at
 
   std::error_code refusal_;  // the request cannot run (refuse): every begin completes with it
-  bool confirming_ = false;  // the output exists; only asking whether it is current
-  bool discard_partial_ = false;
-  bool backing_off_ = false;
-  bool finalizing_ = false;  // finalize() runs on a file-work thread
-  bool fatal_ = false;
-  bool paused_reported_ = false;
-  bool detached_ = false;
+  phase phase_ = phase::preparing;
+  bool backing_off_ = false;      // the backoff wait is in flight
+  bool fatal_ = false;            // the last failure is not worth a retry (the disk, a give-up)
+  bool discard_partial_ = false;  // a failure whose bytes must not be resumed from (checksum)
+  bool paused_reported_ = false;  // the paused event of the current pause went out
+  bool detached_ = false;         // the download object went: stop as a pause, then end
   std::uint64_t since_checkpoint_ = 0;
   clock::time_point last_checkpoint_{};
   progress_meter meter_;
