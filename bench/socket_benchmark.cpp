@@ -18,7 +18,7 @@
 
 #include "ferry/engine/io/blocking.hpp"
 #include "ferry/engine/io/io_loop.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 
 namespace {
 
@@ -65,9 +65,9 @@ class peer {
 
 // ferry: a chain of begin_send / begin_receive calls in callbacks moving `total` bytes.
 struct ferry_chain {
-  ferry_chain(fe::socket& socket, std::size_t op) : s(socket), buffer(op, 'f'), op_size(op) {}
+  ferry_chain(fe::tcp_socket& socket, std::size_t op) : s(socket), buffer(op, 'f'), op_size(op) {}
 
-  fe::socket& s;
+  fe::tcp_socket& s;
   std::vector<char> buffer;
   std::size_t op_size;
   std::size_t total = 0;
@@ -155,7 +155,7 @@ void ferry_transfer(benchmark::State& state, bool sending, std::size_t bytes, st
   peer p{sending ? peer::role::sink : peer::role::source};
   fe::io_loop loop;
   loop.start(1);
-  fe::socket s{loop};
+  fe::tcp_socket s{loop};
   fe::connect(s, "127.0.0.1", p.port());
   ferry_chain chain{s, op};
   for (auto _ : state) {

@@ -13,7 +13,7 @@ int main(int argc, char** argv) {
   }
   io_loop loop;
   loop.start();  // one worker thread runs every callback
-  socket s{loop};
+  tcp_socket s{loop};
 
   // The state object travels from begin_receive to the callback and to end_receive.
   struct reading {

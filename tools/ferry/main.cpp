@@ -19,9 +19,9 @@ using namespace std::chrono_literals;
 // (status line and headers included: parsing them is the HTTP layer's job) to a file, through
 // a chain of begin_receive callbacks that carry a state object.
 struct raw_fetch {
-  raw_fetch(socket& to, file& into) : s(to), output(into) {}
+  raw_fetch(tcp_socket& to, file& into) : s(to), output(into) {}
 
-  socket& s;
+  tcp_socket& s;
   file& output;
   std::vector<char> buffer = std::vector<char>(256 * 1024);
   std::uint64_t written = 0;
@@ -51,7 +51,7 @@ int engine_demo(const std::string& host, std::uint16_t port, const std::string& 
                 const std::string& output_path) {
   io_loop loop;
   loop.start(1);
-  socket s{loop};
+  tcp_socket s{loop};
   std::error_code ec;
   const endpoint peer = connect(s, host, port, 10s, ec);
   if (ec) {

@@ -3,7 +3,7 @@
 #include "../or_throw.hpp"
 #include "detail/loop_state.hpp"
 #include "ferry/engine/error.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
 
 namespace ferry::engine {
@@ -19,7 +19,7 @@ bool on_loop_thread(const stream& s, std::error_code& ec) {
 
 }  // namespace
 
-endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit,
+endpoint connect(tcp_socket& s, std::string_view host, std::uint16_t port, timeout limit,
                  std::error_code& ec) {
   if (on_loop_thread(s, ec)) {
     return {};
@@ -28,7 +28,7 @@ endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout l
   return s.end_connect(r, ec);
 }
 
-endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit) {
+endpoint connect(tcp_socket& s, std::string_view host, std::uint16_t port, timeout limit) {
   return detail::or_throw("connect",
                           [&](std::error_code& ec) { return connect(s, host, port, limit, ec); });
 }

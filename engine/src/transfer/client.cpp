@@ -9,7 +9,7 @@
 #include "composed_operation.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/io_loop.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
@@ -273,8 +273,8 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         return complete(error::invalid_argument);  // TLS to the proxy itself: not yet
       }
       if (!first_hop.is_https()) {
-        auto s = std::make_unique<socket>(owner->loop_);
-        socket& ref = *s;
+        auto s = std::make_unique<tcp_socket>(owner->loop_);
+        tcp_socket& ref = *s;
         opening = &ref;
         ref.begin_connect(
             first_hop.host(), first_hop.port(),

@@ -22,7 +22,7 @@ int main() {
   timer.async_wait([&](boost::system::error_code ec) { timer_fired = !ec; });
 
   ferry::engine::io_loop loop{context};  // ferry on the consumer's own io_context
-  ferry::engine::socket s{loop};
+  ferry::engine::tcp_socket s{loop};
   std::error_code result = ferry::engine::error::operation_aborted;
   s.begin_connect("127.0.0.1", port, [&](ferry::engine::async_result& r) {
     std::error_code ec;

@@ -11,7 +11,7 @@
 
 #include "ferry/engine/io/blocking.hpp"
 #include "ferry/engine/io/io_loop.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/io/timer.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
@@ -173,7 +173,7 @@ TEST(Allocation, NoHeapAllocationPerOperationOverTcp) {
   loopback_server server{server_mode::echo};
   io_loop loop;
   loop.start(1);
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   ping_pong p{s};
   ASSERT_TRUE(p.run(1000));  // warm-up: pools and caches reach their size
@@ -200,7 +200,7 @@ TEST(Allocation, ADestroyedStreamLeavesNothingBehind) {
   io_loop loop;
   for (int i = 0; i < 3000; ++i) {  // warm-up: Asio's services and strand mutexes come once
     timer t{loop};
-    socket s{loop};
+    tcp_socket s{loop};
   }
   loop.run();
   allocations = 0;
@@ -208,7 +208,7 @@ TEST(Allocation, ADestroyedStreamLeavesNothingBehind) {
   counting = true;
   for (int i = 0; i < 100; ++i) {
     timer t{loop};
-    socket s{loop};
+    tcp_socket s{loop};
   }
   loop.run();  // a closed stream's last steps run on the loop
   counting = false;

@@ -6,7 +6,7 @@
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/blocking.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "loop_fixture.hpp"
 #include "loopback_server.hpp"
 
@@ -26,7 +26,7 @@ class AsyncResultTest : public test::loop_fixture {};
 
 TEST_F(AsyncResultTest, CarriesTheCallersStateObjectWithItsType) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   receive_context context;
   std::promise<receive_context*> seen;
@@ -57,7 +57,7 @@ TEST_F(AsyncResultTest, ConstStateIsNotHandedOutAsMutable) {
 
 TEST_F(AsyncResultTest, WaitAndWaitForFromOutsideTheLoop) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   async_result r = s.begin_receive(buffer(&byte, 1), {});
@@ -72,7 +72,7 @@ TEST_F(AsyncResultTest, WaitAndWaitForFromOutsideTheLoop) {
 
 TEST_F(AsyncResultTest, WaitOnALoopThreadIsAnErrorNotADeadlock) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   async_result pending = s.begin_receive(buffer(&byte, 1), {});
@@ -90,7 +90,7 @@ TEST_F(AsyncResultTest, WaitOnALoopThreadIsAnErrorNotADeadlock) {
 
 TEST_F(AsyncResultTest, EndTwiceIsReported) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   async_result r = s.begin_send(buffer("abc"), {});
   EXPECT_EQ(s.end_send(r), 3U);
@@ -102,8 +102,8 @@ TEST_F(AsyncResultTest, EndTwiceIsReported) {
 
 TEST_F(AsyncResultTest, EndWithAnotherOperationsResultIsReported) {
   loopback_server server{server_mode::echo};
-  socket a{loop};
-  socket b{loop};
+  tcp_socket a{loop};
+  tcp_socket b{loop};
   connect(a, "127.0.0.1", server.port());
   connect(b, "127.0.0.1", server.port());
   async_result sent = a.begin_send(buffer("abc"), {});
@@ -116,7 +116,7 @@ TEST_F(AsyncResultTest, EndWithAnotherOperationsResultIsReported) {
 }
 
 TEST_F(AsyncResultTest, EmptyResultIsReported) {
-  socket s{loop};
+  tcp_socket s{loop};
   async_result empty;
   std::error_code ec;
   (void)s.end_receive(empty, ec);
@@ -128,7 +128,7 @@ TEST_F(AsyncResultTest, EmptyResultIsReported) {
 
 TEST_F(AsyncResultTest, CopiesShareOneOperationAndOneOutcome) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   async_result r = s.begin_send(buffer("abc"), {});
   async_result copy = r;
@@ -144,7 +144,7 @@ TEST_F(AsyncResultTest, CopiesShareOneOperationAndOneOutcome) {
 
 TEST_F(AsyncResultTest, CallbackAndWaiterRaceToEndExactlyOnce) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   for (int i = 0; i < 200; ++i) {
     std::atomic<int> claimed{0};

@@ -5,7 +5,7 @@
 #include <future>
 
 #include "ferry/engine/error.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "loop_fixture.hpp"
 #include "loopback_server.hpp"
 
@@ -20,7 +20,7 @@ class BlockingTest : public test::loop_fixture {};
 
 TEST_F(BlockingTest, RefusesToBlockOnALoopThreadAndStartsNothing) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   std::promise<std::error_code> result;
   loop.post([&] {
@@ -39,7 +39,7 @@ TEST_F(BlockingTest, RefusesToBlockOnALoopThreadAndStartsNothing) {
 }
 
 TEST_F(BlockingTest, ThrowingFormsCarryTheErrorCode) {
-  socket s{loop};
+  tcp_socket s{loop};
   try {
     char byte = 0;
     (void)receive(s, buffer(&byte, 1), 1s);

@@ -10,7 +10,7 @@
 #include "failing_stream.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/blocking.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "loop_fixture.hpp"
 #include "loopback_server.hpp"
 
@@ -84,7 +84,7 @@ TEST_F(StreamTest, EveryFailingOperationIsReportedOnceUntilSuccess) {
   bool succeeded = false;
   std::size_t fail_at = 0;
   for (; fail_at < 200 && !succeeded; ++fail_at) {
-    auto inner = std::make_unique<socket>(loop);
+    auto inner = std::make_unique<tcp_socket>(loop);
     connect(*inner, "127.0.0.1", server.port());
     failing_stream s{std::move(inner), fail_at, injected};
     std::atomic<int> reports{0};

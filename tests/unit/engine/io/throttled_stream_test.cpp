@@ -7,7 +7,7 @@
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/blocking.hpp"
 #include "ferry/engine/io/clock.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/io/throttle.hpp"
 #include "loop_fixture.hpp"
 #include "loopback_server.hpp"
@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 class ThrottledStreamTest : public test::loop_fixture {
  protected:
   ThrottledStreamTest() : limit{1000, 100, nullptr, time} {
-    auto raw = std::make_unique<socket>(loop);
+    auto raw = std::make_unique<tcp_socket>(loop);
     connect(*raw, "127.0.0.1", echo.port(), 10s);
     paced = std::make_unique<throttled_stream>(loop, std::move(raw), limit);
   }

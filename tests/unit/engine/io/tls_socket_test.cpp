@@ -6,7 +6,7 @@
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/blocking.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "loop_fixture.hpp"
 #include "loopback_server.hpp"
@@ -115,7 +115,7 @@ TEST_F(TlsSocketTest, EchoesMegabytesIntact) {
 
 TEST_F(TlsSocketTest, RunsOverAnyStream) {
   loopback_server server{server_mode::echo, "127.0.0.1", &test_pki::get().server};
-  auto inner = std::make_unique<socket>(loop);
+  auto inner = std::make_unique<tcp_socket>(loop);
   connect(*inner, "127.0.0.1", server.port());
   tls_socket s{std::move(inner), trusting};
   async_result h = s.begin_handshake("localhost", {}, {}, 10s);

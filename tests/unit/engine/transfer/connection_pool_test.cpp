@@ -6,7 +6,7 @@
 
 #include "ferry/engine/io/blocking.hpp"
 #include "ferry/engine/io/clock.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "loop_fixture.hpp"
@@ -22,7 +22,7 @@ class ConnectionPoolTest : public test::loop_fixture {
  protected:
   // A connection that has carried one keep-alive exchange: reusable, as the pool wants them.
   std::unique_ptr<connection> reusable_connection() {
-    auto s = std::make_unique<socket>(loop);
+    auto s = std::make_unique<tcp_socket>(loop);
     connect(*s, "127.0.0.1", server.port(), 10s);
     auto c = std::make_unique<connection>(std::move(s));
     http::request r;

@@ -8,7 +8,7 @@
 #include "failing_stream.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/blocking.hpp"
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/body_source.hpp"
 #include "ferry/http/error.hpp"
@@ -24,8 +24,8 @@ using test::scripted_server;
 
 class ConnectionTest : public test::loop_fixture {
  protected:
-  std::unique_ptr<socket> connected(const scripted_server& server) {
-    auto s = std::make_unique<socket>(loop);
+  std::unique_ptr<tcp_socket> connected(const scripted_server& server) {
+    auto s = std::make_unique<tcp_socket>(loop);
     connect(*s, "127.0.0.1", server.port(), 10s);
     return s;
   }
@@ -342,7 +342,7 @@ TEST_F(ConnectionTest, EveryStreamFailureEndsTheRequestCleanly) {
     a.trickle = 700;
     a.trickle_delay = 1ms;
     scripted_server server{{a}};
-    auto inner = std::make_unique<socket>(loop);
+    auto inner = std::make_unique<tcp_socket>(loop);
     connect(*inner, "127.0.0.1", server.port(), 10s);
     auto failing =
         std::make_unique<test::failing_stream>(std::move(inner), n, error::connection_reset);

@@ -11,7 +11,7 @@
 
 namespace ferry::engine {
 
-class socket;
+class tcp_socket;
 class stream;
 class tls_socket;
 
@@ -20,9 +20,10 @@ class tls_socket;
 // inside the engine calls these.
 
 /// Connects `s` to `host`:`port`. Returns the endpoint connected to.
-endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit,
+endpoint connect(tcp_socket& s, std::string_view host, std::uint16_t port, timeout limit,
                  std::error_code& ec);
-endpoint connect(socket& s, std::string_view host, std::uint16_t port, timeout limit = no_timeout);
+endpoint connect(tcp_socket& s, std::string_view host, std::uint16_t port,
+                 timeout limit = no_timeout);
 
 /// Connects `s` and performs the TLS handshake for `host`.
 void connect(tls_socket& s, std::string_view host, std::uint16_t port, timeout limit,

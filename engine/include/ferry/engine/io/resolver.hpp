@@ -21,7 +21,7 @@ class resolver_impl;
 }
 
 /// Resolves host names to endpoints (IPv4 and IPv6, in the system's order of preference).
-/// `socket::begin_connect` with a host name does this itself; use a resolver to choose or
+/// `tcp_socket::begin_connect` with a host name does this itself; use a resolver to choose or
 /// filter addresses first. One resolution may be pending at a time.
 class resolver {
  public:

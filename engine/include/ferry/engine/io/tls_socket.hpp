@@ -33,7 +33,7 @@ class tls_socket final : public stream {
   tls_socket(std::unique_ptr<stream> inner, const tls_context& context);
   ~tls_socket() override;
 
-  /// Connects the TCP connection, as `socket::begin_connect` does. A tls_socket over another
+  /// Connects the TCP connection, as `tcp_socket::begin_connect` does. A tls_socket over another
   /// stream completes this with `invalid_argument`.
   async_result begin_connect(std::string_view host, std::uint16_t port, async_callback callback,
                              state_ref state = {}, timeout limit = no_timeout);

@@ -1,4 +1,4 @@
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 
 #include <gtest/gtest.h>
 
@@ -32,7 +32,8 @@ struct outcome {
 class SocketTest : public test::loop_fixture {
  protected:
   // Begins a receive and returns a future of its outcome, ended inside the callback.
-  std::future<outcome> receive_async(socket& s, mutable_buffer into, timeout limit = no_timeout) {
+  std::future<outcome> receive_async(tcp_socket& s, mutable_buffer into,
+                                     timeout limit = no_timeout) {
     auto done = std::make_shared<std::promise<outcome>>();
     auto future = done->get_future();
     s.begin_receive(
@@ -50,7 +51,7 @@ class SocketTest : public test::loop_fixture {
 
 TEST_F(SocketTest, EchoRoundTrip) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   const endpoint peer = connect(s, "127.0.0.1", server.port());
   EXPECT_EQ(peer.port(), server.port());
   EXPECT_TRUE(s.is_open());
@@ -72,7 +73,7 @@ TEST_F(SocketTest, StreamsQuarterGigabyteThroughBeginSendAndBeginReceive) {
   const std::size_t total = test::scaled(256U << 20);
   constexpr std::size_t chunk = 256 * 1024;
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
 
   std::vector<unsigned char> out(chunk);
@@ -147,7 +148,7 @@ TEST_F(SocketTest, ConnectionRefusedIsReported) {
     loopback_server gone{server_mode::echo};
     closed_port = gone.port();
   }
-  socket s{loop};
+  tcp_socket s{loop};
   std::error_code ec;
   (void)connect(s, "127.0.0.1", closed_port, 10s, ec);
   EXPECT_EQ(ec, error::connection_refused);
@@ -158,14 +159,14 @@ TEST_F(SocketTest, ConnectionRefusedIsReported) {
 TEST_F(SocketTest, ConnectsByHostNameTryingEveryAddress) {
   // "localhost" may resolve to ::1 first; the server listens on 127.0.0.1 only.
   loopback_server server{server_mode::echo, "127.0.0.1"};
-  socket s{loop};
+  tcp_socket s{loop};
   const endpoint peer = connect(s, "localhost", server.port(), 10s);
   EXPECT_EQ(peer.address(), "127.0.0.1");
 }
 
 TEST_F(SocketTest, ConnectsOverIpv6Loopback) {
   loopback_server server{server_mode::echo, "::1"};
-  socket s{loop};
+  tcp_socket s{loop};
   const endpoint peer = connect(s, "::1", server.port(), 10s);
   EXPECT_TRUE(peer.is_v6());
   EXPECT_EQ(send(s, buffer("six")), 3U);
@@ -186,14 +187,14 @@ TEST_F(SocketTest, ConnectsToEndpointsInOrder) {
   loopback_server server{server_mode::echo};
   const std::vector<endpoint> candidates{endpoint::parse("127.0.0.1", closed_port),
                                          endpoint::parse("127.0.0.1", server.port())};
-  socket s{loop};
+  tcp_socket s{loop};
   async_result r = s.begin_connect(candidates, {});
   EXPECT_EQ(s.end_connect(r).port(), server.port());
 }
 
 TEST_F(SocketTest, ReceiveTimesOutAgainstServerThatNeverSends) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -211,7 +212,7 @@ TEST_F(SocketTest, ReceiveTimesOutAgainstServerThatNeverSends) {
 
 TEST_F(SocketTest, DeadlinesThatDoNotExpireNeverFire) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char reply[8];
   for (int i = 0; i < 500; ++i) {
@@ -225,7 +226,7 @@ TEST_F(SocketTest, DeadlinesThatDoNotExpireNeverFire) {
   }
   // A short deadline after many long ones still fires on time (the lazy timer re-arms).
   loopback_server silent{server_mode::silent};
-  socket quiet{loop};
+  tcp_socket quiet{loop};
   connect(quiet, "127.0.0.1", silent.port());
   auto f = receive_async(quiet, buffer(reply, 1), 100ms);
   ASSERT_TRUE(test::await(f));
@@ -234,7 +235,7 @@ TEST_F(SocketTest, DeadlinesThatDoNotExpireNeverFire) {
 
 TEST_F(SocketTest, CancelInTheMiddleOfReceiveAbortsIt) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   auto f = receive_async(s, buffer(&byte, 1));
@@ -247,7 +248,7 @@ TEST_F(SocketTest, CancelInTheMiddleOfReceiveAbortsIt) {
 
 TEST_F(SocketTest, CloseCompletesPendingOperationsWithAborted) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   auto f = receive_async(s, buffer(&byte, 1));
@@ -264,7 +265,7 @@ TEST_F(SocketTest, CloseCompletesPendingOperationsWithAborted) {
 
 TEST_F(SocketTest, DestroyingSocketWithPendingOperationsIsSafe) {
   loopback_server server{server_mode::silent};
-  auto s = std::make_unique<socket>(loop);
+  auto s = std::make_unique<tcp_socket>(loop);
   connect(*s, "127.0.0.1", server.port());
   static char byte = 0;
   std::promise<std::error_code> done;
@@ -277,7 +278,7 @@ TEST_F(SocketTest, DestroyingSocketWithPendingOperationsIsSafe) {
 
 TEST_F(SocketTest, PeerResetIsReported) {
   loopback_server server{server_mode::reset};
-  socket s{loop};
+  tcp_socket s{loop};
   // The reset may reach the connect itself (before it is confirmed) or the first receive;
   // either way it must be reported as connection_reset.
   std::error_code ec;
@@ -295,7 +296,7 @@ TEST_F(SocketTest, PeerResetIsReported) {
 
 TEST_F(SocketTest, PeerCloseIsZeroBytesWithoutError) {
   loopback_server server{server_mode::close};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   auto f = receive_async(s, buffer(&byte, 1), 10s);
@@ -307,7 +308,7 @@ TEST_F(SocketTest, PeerCloseIsZeroBytesWithoutError) {
 
 TEST_F(SocketTest, ShutdownSendsEndOfStreamAndKeepsReceiving) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   send(s, buffer("bye"));
   async_result r = s.begin_shutdown({});
@@ -326,7 +327,7 @@ TEST_F(SocketTest, ShutdownSendsEndOfStreamAndKeepsReceiving) {
 
 TEST_F(SocketTest, GatherWriteSendsEveryBufferInOrder) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   const std::array<const_buffer, 3> parts{buffer("GET "), buffer("/ "), buffer("HTTP/1.1")};
   async_result r = s.begin_send(parts, {});
@@ -341,7 +342,7 @@ TEST_F(SocketTest, GatherWriteSendsEveryBufferInOrder) {
 
 TEST_F(SocketTest, TooManyBuffersIsRefused) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   const std::vector<const_buffer> parts(17, buffer("x"));
   async_result r = s.begin_send(parts, {});
@@ -352,7 +353,7 @@ TEST_F(SocketTest, TooManyBuffersIsRefused) {
 
 TEST_F(SocketTest, SecondReceiveWhileOnePendsIsOperationInProgress) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char a = 0;
   char b = 0;
@@ -367,7 +368,7 @@ TEST_F(SocketTest, SecondReceiveWhileOnePendsIsOperationInProgress) {
 
 TEST_F(SocketTest, SecondSendWhileOnePendsIsOperationInProgress) {
   loopback_server server{server_mode::silent};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   // More than the kernel buffers hold, to a peer that never reads: the send stays pending.
   std::vector<char> big(64U << 20, 'x');
@@ -383,7 +384,7 @@ TEST_F(SocketTest, SecondSendWhileOnePendsIsOperationInProgress) {
 }
 
 TEST_F(SocketTest, CallbackRunsOnceOnLoopThreadNeverInsideBegin) {
-  socket s{loop};  // never connected: every operation fails before any I/O
+  tcp_socket s{loop};  // never connected: every operation fails before any I/O
   std::atomic<int> calls{0};
   std::atomic<bool> inside_begin{false};
   std::atomic<bool> ran_inside_begin{false};
@@ -415,7 +416,7 @@ TEST_F(SocketTest, CallbackRunsOnceOnLoopThreadNeverInsideBegin) {
 
 TEST_F(SocketTest, CallbackMayStartOperationsAndCloseTheSocket) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char reply[4];
   std::promise<std::error_code> aborted;
@@ -436,7 +437,7 @@ TEST_F(SocketTest, CallbackMayStartOperationsAndCloseTheSocket) {
 
 TEST_F(SocketTest, ExceptionFromCallbackIsCaughtAndReported) {
   loopback_server server{server_mode::echo};
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   std::promise<std::string> reported;
   loop.set_exception_handler([&](std::exception_ptr e) {
@@ -467,7 +468,7 @@ TEST_F(SocketTest, OperationsOnOneSocketAreSerializedAcrossLoopThreads) {
   io_loop busy;
   busy.start(2);
   loopback_server server{server_mode::echo};
-  socket s{busy};
+  tcp_socket s{busy};
   connect(s, "127.0.0.1", server.port());
   constexpr int total_rounds = 2000;
   auto enter = [&] {
@@ -522,7 +523,7 @@ TEST(SocketShutdown, LoopShutdownAbortsPendingOperationsAndRunsTheirCallbacks) {
   loopback_server server{server_mode::silent};
   io_loop loop;
   loop.start(1);
-  socket s{loop};
+  tcp_socket s{loop};
   connect(s, "127.0.0.1", server.port());
   char byte = 0;
   std::atomic<int> calls{0};
@@ -552,7 +553,7 @@ TEST(SocketShutdown, DestroyingTheLoopDeliversPendingCallbacks) {
   {
     io_loop loop;
     loop.start(1);
-    socket s{loop};
+    tcp_socket s{loop};
     connect(s, "127.0.0.1", server.port());
     static char byte = 0;
     s.begin_receive(buffer(&byte, 1), [&](async_result& r) {

@@ -1,4 +1,4 @@
-#include "ferry/engine/io/socket.hpp"
+#include "ferry/engine/io/tcp_socket.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
@@ -175,35 +175,35 @@ void tcp_impl::close_now() noexcept {
 
 }  // namespace detail
 
-socket::socket(io_loop& loop)
+tcp_socket::tcp_socket(io_loop& loop)
     : stream(loop), impl_(std::make_shared<detail::tcp_impl>(loop.state())) {
   impl_->set_owner(impl_.get());
   detail::loop_state::add(loop_state(), impl_);
 }
 
-socket::~socket() {
+tcp_socket::~tcp_socket() {
   impl_->close();
 }
 
-const void* socket::operation_owner() const noexcept {
+const void* tcp_socket::operation_owner() const noexcept {
   return impl_.get();
 }
 
-async_result socket::begin_connect(std::string_view host, std::uint16_t port,
-                                   async_callback callback, state_ref state, timeout limit) {
+async_result tcp_socket::begin_connect(std::string_view host, std::uint16_t port,
+                                       async_callback callback, state_ref state, timeout limit) {
   return impl_->connect(host, port, std::move(callback), state, limit);
 }
 
-async_result socket::begin_connect(std::span<const endpoint> endpoints, async_callback callback,
-                                   state_ref state, timeout limit) {
+async_result tcp_socket::begin_connect(std::span<const endpoint> endpoints, async_callback callback,
+                                       state_ref state, timeout limit) {
   return impl_->connect(detail::to_asio(endpoints), std::move(callback), state, limit);
 }
 
-endpoint socket::end_connect(async_result& result, std::error_code& ec) {
+endpoint tcp_socket::end_connect(async_result& result, std::error_code& ec) {
   return end_connect_operation(result, ec);
 }
 
-endpoint socket::end_connect(async_result& result) {
+endpoint tcp_socket::end_connect(async_result& result) {
   std::error_code ec;
   endpoint connected = end_connect(result, ec);
   if (ec) {
@@ -212,38 +212,38 @@ endpoint socket::end_connect(async_result& result) {
   return connected;
 }
 
-async_result socket::begin_send(std::span<const const_buffer> buffers, async_callback callback,
-                                state_ref state, timeout limit) {
+async_result tcp_socket::begin_send(std::span<const const_buffer> buffers, async_callback callback,
+                                    state_ref state, timeout limit) {
   return impl_->send(buffers, std::move(callback), state, limit);
 }
 
-async_result socket::begin_receive(mutable_buffer buffer, async_callback callback, state_ref state,
-                                   timeout limit) {
+async_result tcp_socket::begin_receive(mutable_buffer buffer, async_callback callback,
+                                       state_ref state, timeout limit) {
   return impl_->receive(buffer, std::move(callback), state, limit);
 }
 
-async_result socket::begin_shutdown(async_callback callback, state_ref state, timeout limit) {
+async_result tcp_socket::begin_shutdown(async_callback callback, state_ref state, timeout limit) {
   return impl_->shutdown(std::move(callback), state, limit);
 }
 
-void socket::cancel() noexcept {
+void tcp_socket::cancel() noexcept {
   impl_->cancel();
 }
-void socket::close() noexcept {
+void tcp_socket::close() noexcept {
   impl_->close();
 }
-bool socket::is_open() const noexcept {
+bool tcp_socket::is_open() const noexcept {
   return impl_->is_open();
 }
 
-endpoint socket::local_endpoint(std::error_code& ec) const {
+endpoint tcp_socket::local_endpoint(std::error_code& ec) const {
   boost::system::error_code bec;
   const auto e = impl_->socket().local_endpoint(bec);
   ec = detail::to_error_code(bec);
   return ec ? endpoint{} : detail::from_asio(e);
 }
 
-endpoint socket::remote_endpoint(std::error_code& ec) const {
+endpoint tcp_socket::remote_endpoint(std::error_code& ec) const {
   boost::system::error_code bec;
   const auto e = impl_->socket().remote_endpoint(bec);
   ec = detail::to_error_code(bec);
