@@ -6,8 +6,7 @@ using namespace ferry::engine;
 
 failing_stream::failing_stream(std::unique_ptr<stream> inner, std::size_t fail_at,
                                std::error_code failure, std::atomic<int>* injected)
-    : stream(inner->loop_state()),
-      inner_(std::move(inner)),
+    : stream_decorator(std::move(inner)),
       fail_at_(fail_at),
       failure_(failure),
       injected_(injected) {
@@ -29,14 +28,7 @@ async_result failing_stream::begin_send(std::span<const const_buffer> buffers,
   async_result own = start_operation(operation_kind::send, std::move(callback), state);
   async_result user = own;
   if (!fail_now(own)) {
-    inner_->begin_send(
-        buffers,
-        [this, own = std::move(own)](async_result& r) mutable {
-          std::error_code ec;
-          const std::size_t n = inner_->end_send(r, ec);
-          post_completion(std::move(own), ec, n);
-        },
-        {}, limit);
+    forward_send(std::move(own), buffers, limit);
   }
   return user;
 }
@@ -46,14 +38,7 @@ async_result failing_stream::begin_receive(mutable_buffer buffer, async_callback
   async_result own = start_operation(operation_kind::receive, std::move(callback), state);
   async_result user = own;
   if (!fail_now(own)) {
-    inner_->begin_receive(
-        buffer,
-        [this, own = std::move(own)](async_result& r) mutable {
-          std::error_code ec;
-          const std::size_t n = inner_->end_receive(r, ec);
-          post_completion(std::move(own), ec, n);
-        },
-        {}, limit);
+    forward_receive(std::move(own), buffer, limit);
   }
   return user;
 }
@@ -63,13 +48,7 @@ async_result failing_stream::begin_shutdown(async_callback callback, state_ref s
   async_result own = start_operation(operation_kind::shutdown, std::move(callback), state);
   async_result user = own;
   if (!fail_now(own)) {
-    inner_->begin_shutdown(
-        [this, own = std::move(own)](async_result& r) mutable {
-          std::error_code ec;
-          inner_->end_shutdown(r, ec);
-          post_completion(std::move(own), ec, 0);
-        },
-        {}, limit);
+    forward_shutdown(std::move(own), limit);
   }
   return user;
 }

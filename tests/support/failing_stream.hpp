@@ -5,7 +5,7 @@
 #include <memory>
 #include <system_error>
 
-#include "ferry/engine/io/stream.hpp"
+#include "ferry/engine/io/stream_decorator.hpp"
 
 namespace ferry::test {
 
@@ -13,7 +13,7 @@ namespace ferry::test {
 /// sends, receives and shutdowns from 0), which completes with `failure` without touching the
 /// inner stream. Tests loop `fail_at` upward from 0 until the code under test succeeds: then
 /// every error path of that code has run.
-class failing_stream final : public engine::stream {
+class failing_stream final : public engine::stream_decorator {
  public:
   /// `injected`, when given, is incremented when this stream injects its failure (for tests
   /// whose streams are destroyed by the code under test before they can be asked).
@@ -29,9 +29,6 @@ class failing_stream final : public engine::stream {
                                      engine::timeout limit = engine::no_timeout) override;
   engine::async_result begin_shutdown(engine::async_callback callback, engine::state_ref state = {},
                                       engine::timeout limit = engine::no_timeout) override;
-  void cancel() noexcept override { inner_->cancel(); }
-  void close() noexcept override { inner_->close(); }
-  [[nodiscard]] bool is_open() const noexcept override { return inner_->is_open(); }
 
   /// Operations begun so far, failed or not.
   [[nodiscard]] std::size_t operations() const noexcept { return count_; }
@@ -40,7 +37,6 @@ class failing_stream final : public engine::stream {
  private:
   bool fail_now(engine::async_result& own);
 
-  std::unique_ptr<engine::stream> inner_;
   std::size_t fail_at_;
   std::error_code failure_;
   std::atomic<int>* injected_;

@@ -15,8 +15,7 @@ constexpr std::size_t receive_grant = 64 * 1024;
 }  // namespace
 
 throttled_stream::throttled_stream(io_loop& loop, std::unique_ptr<stream> inner, throttle& limit)
-    : stream(inner->loop_state()),
-      inner_(std::move(inner)),
+    : stream_decorator(std::move(inner)),
       limit_(&limit),
       receive_wait_(loop, limit.time_source()),  // waits on the bucket's own clock
       send_wait_(loop, limit.time_source()) {
@@ -47,14 +46,7 @@ void throttled_stream::receive_when_granted(async_result own, mutable_buffer int
                              });
     return;
   }
-  inner_->begin_receive(
-      buffer(into.data, granted),
-      [this, own = std::move(own)](async_result& r) mutable {
-        std::error_code ec;
-        const std::size_t n = inner_->end_receive(r, ec);
-        post_completion(std::move(own), ec, n);
-      },
-      {}, limit);
+  forward_receive(std::move(own), buffer(into.data, granted), limit);
 }
 
 async_result throttled_stream::begin_send(std::span<const const_buffer> buffers,
@@ -95,40 +87,20 @@ void throttled_stream::send_when_paid(async_result own, std::size_t owed, timeou
                           });
     return;
   }
-  inner_->begin_send(
-      std::span<const const_buffer>{send_buffers_.data(), send_count_},
-      [this, own = std::move(own)](async_result& r) mutable {
-        std::error_code ec;
-        const std::size_t n = inner_->end_send(r, ec);
-        post_completion(std::move(own), ec, n);
-      },
-      {}, limit);
-}
-
-async_result throttled_stream::begin_shutdown(async_callback callback, state_ref state,
-                                              timeout limit) {
-  async_result own = start_operation(operation_kind::shutdown, std::move(callback), state);
-  async_result user = own;
-  inner_->begin_shutdown(
-      [this, own = std::move(own)](async_result& r) mutable {
-        std::error_code ec;
-        inner_->end_shutdown(r, ec);
-        post_completion(std::move(own), ec, 0);
-      },
-      {}, limit);
-  return user;
+  forward_send(std::move(own), std::span<const const_buffer>{send_buffers_.data(), send_count_},
+               limit);
 }
 
 void throttled_stream::cancel() noexcept {
   receive_wait_.cancel();
   send_wait_.cancel();
-  inner_->cancel();
+  stream_decorator::cancel();
 }
 
 void throttled_stream::close() noexcept {
   receive_wait_.cancel();
   send_wait_.cancel();
-  inner_->close();
+  stream_decorator::close();
 }
 
 }  // namespace ferry::engine

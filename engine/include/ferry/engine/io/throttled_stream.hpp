@@ -2,9 +2,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <memory>
 
-#include "ferry/engine/io/stream.hpp"
+#include "ferry/engine/io/stream_decorator.hpp"
 #include "ferry/engine/io/timer.hpp"
 
 namespace ferry::engine {
@@ -19,28 +20,24 @@ class throttle;
 ///
 /// Typical use: `client_options::wrap_stream` wraps every connection of a client, so that a
 /// download (or every download of a client) keeps to a rate.
-class throttled_stream final : public stream {
+class throttled_stream final : public stream_decorator {
  public:
   /// `limit` must outlive the stream; `loop` runs the waits.
   throttled_stream(io_loop& loop, std::unique_ptr<stream> inner, throttle& limit);
   ~throttled_stream() override;
 
-  using stream::begin_send;
+  using stream_decorator::begin_send;
   async_result begin_send(std::span<const const_buffer> buffers, async_callback callback,
                           state_ref state = {}, timeout limit = no_timeout) override;
   async_result begin_receive(mutable_buffer buffer, async_callback callback, state_ref state = {},
                              timeout limit = no_timeout) override;
-  async_result begin_shutdown(async_callback callback, state_ref state = {},
-                              timeout limit = no_timeout) override;
   void cancel() noexcept override;
   void close() noexcept override;
-  [[nodiscard]] bool is_open() const noexcept override { return inner_->is_open(); }
 
  private:
   void receive_when_granted(async_result own, mutable_buffer into, timeout limit);
   void send_when_paid(async_result own, std::size_t owed, timeout limit);
 
-  std::unique_ptr<stream> inner_;
   throttle* limit_;
   timer receive_wait_;
   timer send_wait_;

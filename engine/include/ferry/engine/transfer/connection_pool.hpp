@@ -29,9 +29,7 @@ struct connection_pool_options {
 /// connection that saw an error is closed, and idle ones expire. Thread-safe.
 class connection_pool {
  public:
-  explicit connection_pool(connection_pool_options options = {})
-      : options_(options),
-        clock_(options.time_source != nullptr ? *options.time_source : clock::steady()) {}
+  explicit connection_pool(connection_pool_options options = {});
   ~connection_pool();
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;

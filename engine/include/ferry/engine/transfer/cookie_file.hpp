@@ -1,6 +1,7 @@
 // ferry::engine cookie files — a cookie_jar loaded from, and saved to, a Netscape cookies.txt.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <system_error>
 
