@@ -22,6 +22,10 @@
 
 namespace ferry::engine {
 
+namespace detail {
+class download_machine;
+}
+
 class client;
 class file_system;
 
@@ -141,8 +145,7 @@ class download {
   [[nodiscard]] transfer_progress progress() const;
 
  private:
-  class impl;
-  std::shared_ptr<impl> impl_;
+  std::shared_ptr<detail::download_machine> machine_;
 };
 
 /// Where a download keeps its partial file and resume record for `output`.
