@@ -13,6 +13,7 @@
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
+#include "ferry/engine/transfer/connection_slots.hpp"
 #include "ferry/http/auth.hpp"
 #include "ferry/http/error.hpp"
 #include "ferry/http/proxy.hpp"
@@ -75,7 +76,11 @@ class gate_sink final : public body_sink {
 class client::impl : public std::enable_shared_from_this<client::impl> {
  public:
   impl(io_loop& loop, const tls_context& tls, client_options options)
-      : loop_(loop), tls_(tls), options_(options), pool_(options.pool) {}
+      : loop_(loop),
+        tls_(tls),
+        options_(options),
+        pool_(options.pool),
+        slots_(options.max_connections_per_host, options.max_connections) {}
 
   async_result begin(const http::request& request, body_sink& sink, async_callback&& callback,
                      state_ref state, body_source* source, exchange_options how) {
@@ -108,76 +113,12 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
  private:
   struct job;
 
-  // Connection slots, by origin: a job holds one from its first connection (new or pooled)
-  // until it completes or moves to another origin. Past a cap it waits in line.
-  struct origin_slots {
-    std::size_t held = 0;
-    std::deque<std::shared_ptr<job>> waiting;
-  };
-
-  // Takes a slot for `j` at `origin`; false when `j` was queued (it is started again later).
-  bool take_slot(const std::shared_ptr<job>& j, const std::string& origin) {
-    std::lock_guard lock{slots_mutex_};
-    origin_slots& slots = slots_[origin];
-    if (slots.held >= options_.max_connections_per_host ||
-        held_total_ >= options_.max_connections) {
-      slots.waiting.push_back(j);
-      return false;
-    }
-    ++slots.held;
-    ++held_total_;
-    return true;
-  }
-
-  // Gives a slot back and starts whoever waits longest for this origin (or, with the total cap
-  // reached, for any origin).
+  // Gives a slot back, and starts whoever is next in line for one.
   void release_slot(const std::string& origin) {
-    std::shared_ptr<job> next;
-    {
-      std::lock_guard lock{slots_mutex_};
-      auto it = slots_.find(origin);
-      if (it == slots_.end() || it->second.held == 0) {
-        return;
-      }
-      --it->second.held;
-      --held_total_;
-      if (!it->second.waiting.empty()) {
-        next = std::move(it->second.waiting.front());
-        it->second.waiting.pop_front();
-      } else {
-        for (auto& [other, slots] : slots_) {
-          if (!slots.waiting.empty() && slots.held < options_.max_connections_per_host) {
-            next = std::move(slots.waiting.front());
-            slots.waiting.pop_front();
-            break;
-          }
-        }
-      }
-      if (it->second.held == 0 && it->second.waiting.empty()) {
-        slots_.erase(it);
-      }
-    }
-    if (next) {
+    if (auto next = std::static_pointer_cast<job>(slots_.release(origin))) {
       loop_.post([next] { next->start(); });
     }
   }
-
-  // Takes `j` out of every wait line; true when it was waiting.
-  bool leave_line(const std::shared_ptr<job>& j) {
-    std::lock_guard lock{slots_mutex_};
-    for (auto& [origin, slots] : slots_) {
-      auto it = std::find(slots.waiting.begin(), slots.waiting.end(), j);
-      if (it != slots.waiting.end()) {
-        slots.waiting.erase(it);
-        return true;
-      }
-    }
-    return false;
-  }
-
-  std::mutex slots_mutex_;
-  std::map<std::string, origin_slots> slots_;
-  std::size_t held_total_ = 0;
 
   // One exchange: connect (or reuse), send, read; again for each redirect.
   struct job : std::enable_shared_from_this<job> {
@@ -215,7 +156,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
         if (!slot_origin.empty()) {
           owner->release_slot(std::exchange(slot_origin, std::string{}));
         }
-        if (!owner->take_slot(shared_from_this(), origin)) {
+        if (!owner->slots_.take(origin, shared_from_this())) {
           return;  // queued: release_slot starts this job again
         }
         slot_origin = origin;
@@ -524,7 +465,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
       } else if (opening != nullptr) {
         opening->close();
       } else {
-        (void)owner->leave_line(shared_from_this());
+        (void)owner->slots_.leave(shared_from_this());
         complete(error::operation_aborted);
       }
     }
@@ -562,6 +503,7 @@ class client::impl : public std::enable_shared_from_this<client::impl> {
   tls_context tls_;  // a handle: the caller's context may go before this client
   client_options options_;
   connection_pool pool_;
+  connection_slots slots_;  // the caps on connections in use, and the line waiting for one
 };
 
 client::client(io_loop& loop, const tls_context& tls, client_options options)
