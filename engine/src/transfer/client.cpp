@@ -21,10 +21,8 @@ async_result client::impl::begin(const http::request& request, body_sink& sink,
 
 exchange_result client::impl::end(async_result& result, std::error_code& ec) {
   (void)composed_operation::end(this, result, ec);
-  if (ec) {
-    return {};
-  }
-  return static_cast<const exchange*>(composed_operation::kept(this, result))->result;
+  const auto* x = static_cast<const exchange*>(composed_operation::kept(this, result));
+  return x != nullptr && composed_operation::outcome_known(ec) ? x->result : exchange_result{};
 }
 
 void client::impl::cancel(const async_result& handle) noexcept {

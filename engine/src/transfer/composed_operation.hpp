@@ -88,6 +88,14 @@ class composed_operation {
     return detail::end_operation(operation_kind::composed, owner, result, ec);
   }
 
+  /// Whether an `end` that reported `ec` may still return what is known of the operation: not
+  /// after a misuse of end_X (an empty or foreign handle, a second end, a wait on the loop),
+  /// which says nothing about the operation itself.
+  [[nodiscard]] static bool outcome_known(std::error_code ec) noexcept {
+    return ec != error::invalid_result && ec != error::wrong_operation &&
+           ec != error::already_ended && ec != error::would_deadlock;
+  }
+
   /// The object `result`'s slot keeps alive, when `result` is an operation of `owner`.
   [[nodiscard]] static void* kept(const void* owner, const async_result& result) noexcept {
     const detail::operation* op = result.operation();

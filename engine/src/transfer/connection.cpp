@@ -61,6 +61,7 @@ class connection::impl final : public http::response_handler,
       return composed_operation::refuse(loop, this, std::move(callback), state_object, ec);
     }
     async_result user_ref = pending_.begin(loop, this, std::move(callback), state_object);
+    head_ = {};  // what end_request returns is this request's answer, or nothing
     framing_ = request.framing;
     declared_length_ = request.content_length;
     body_sent_ = 0;
@@ -85,7 +86,7 @@ class connection::impl final : public http::response_handler,
 
   http::response_head end(async_result& result, std::error_code& ec) {
     (void)composed_operation::end(this, result, ec);
-    return ec ? http::response_head{} : head_;
+    return composed_operation::outcome_known(ec) ? head_ : http::response_head{};
   }
 
   [[nodiscard]] bool reusable() const noexcept {

@@ -259,6 +259,10 @@ void client::impl::exchange::on_response(async_result& r) {
   }
   if (ec) {
     conn.reset();
+    if (head.status != 0) {
+      result.head = head;  // what is known: the answer whose body failed
+      result.url = request.url;
+    }
     const bool stale = reused && !gate.got_head() && is_stale_connection(ec);
     const bool retry = stale && !retried && is_idempotent(request.method) &&
                        request.framing == http::body_framing::none;

@@ -13,6 +13,7 @@
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/cookie_file.hpp"
+#include "ferry/http/error.hpp"
 #include "loop_fixture.hpp"
 #include "scripted_server.hpp"
 #include "temp_directory.hpp"
@@ -318,6 +319,22 @@ TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {
   EXPECT_EQ(loaded.header_for(http::url::parse("http://a.test/")), "k=v");
   (void)load_cookie_file(loaded, dir / "missing.txt", file_system::local(), ec);
   EXPECT_EQ(ec, error::file_not_found);
+}
+
+TEST_F(ClientTest, AnExchangeWhoseBodyFailsStillReturnsItsHead) {
+  // end_X returns what is known: the answer's head came, then its chunked body broke.
+  auto broken = scripted_server::raw(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Id: 7\r\n\r\nzz\r\n");
+  broken.keep_open = false;
+  scripted_server server{{broken}};
+  client c{loop, tls};
+  memory_sink sink;
+  std::error_code ec;
+  const exchange_result r = c.exchange(get(on(server) + "/x"), sink, ec);
+  EXPECT_EQ(ec, http::error::bad_chunk);
+  EXPECT_EQ(r.head.status, 200U);
+  EXPECT_EQ(r.head.find("x-id"), "7");
+  EXPECT_EQ(r.url.text(), on(server) + "/x");
 }
 
 }  // namespace

@@ -377,5 +377,19 @@ TEST_F(ConnectionTest, EveryStreamFailureEndsTheRequestCleanly) {
   EXPECT_GE(n, 3U);  // the send and at least two receives were each failed
 }
 
+TEST_F(ConnectionTest, AFailedRequestNeverReturnsThePreviousAnswersHead) {
+  scripted_answer then_close = scripted_server::ok("first");
+  then_close.close_after = then_close.bytes.size();  // answers, then closes
+  scripted_server server{{then_close}};
+  connection c{connected(server)};
+  memory_sink sink;
+  const result first = run(c, request_for(server), sink);
+  ASSERT_FALSE(first.ec) << first.ec.message();
+  EXPECT_EQ(first.head.status, 200U);
+  const result second = run(c, request_for(server), sink);
+  EXPECT_TRUE(second.ec);
+  EXPECT_EQ(second.head.status, 0U);  // no head came for this one
+}
+
 }  // namespace
 }  // namespace ferry::engine

@@ -118,6 +118,9 @@ class client {
   async_result begin_exchange(const http::request& request, body_sink& sink,
                               async_callback callback, state_ref state = {},
                               body_source* source = nullptr, exchange_options how = {});
+  /// What is known even on error: after a failure inside a response (its body cut short or
+  /// malformed), that response's head and URL; a status of 0 when no head came. Empty only after
+  /// a misuse of the handle (invalid_result, wrong_operation, already_ended, would_deadlock).
   exchange_result end_exchange(async_result& result, std::error_code& ec);
   exchange_result end_exchange(async_result& result);
 

@@ -60,7 +60,8 @@ class connection {
   async_result begin_request(const http::request& request, http::target_form form,
                              body_source* source, body_sink& sink, async_callback callback,
                              state_ref state = {});
-  /// The final response's head. Errors as above.
+  /// The final response's head, also when its body failed (status 0 when no head came; empty
+  /// after a misuse of the handle). Errors as above.
   http::response_head end_request(async_result& result, std::error_code& ec);
   http::response_head end_request(async_result& result);
 
