@@ -380,6 +380,12 @@ connection::~connection() {
 }
 
 async_result connection::begin_request(const http::request& request, http::target_form form,
+                                       body_sink& sink, async_callback callback, state_ref state,
+                                       body_source* source) {
+  return impl_->begin(request, form, source, sink, std::move(callback), state);
+}
+
+async_result connection::begin_request(const http::request& request, http::target_form form,
                                        body_source* source, body_sink& sink,
                                        async_callback callback, state_ref state) {
   return impl_->begin(request, form, source, sink, std::move(callback), state);

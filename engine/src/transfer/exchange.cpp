@@ -164,8 +164,8 @@ void client::impl::exchange::handshake(std::unique_ptr<tls_socket> s) {
 void client::impl::exchange::open_tunnel(std::unique_ptr<stream> to_proxy) {
   tunnel = std::make_unique<connection>(std::move(to_proxy), owner->options_.connection);
   tunnel->begin_request(
-      http::connect_request(request.url, proxy_fields()), http::target_form::authority, nullptr,
-      discard, [self = shared_from_this()](async_result& r) {
+      http::connect_request(request.url, proxy_fields()), http::target_form::authority, discard,
+      [self = shared_from_this()](async_result& r) {
         std::error_code ec;
         const http::response_head head = self->tunnel->end_request(r, ec);
         if (!ec && head.status == 407 && self->owner->options_.on_challenge && !self->asked_proxy) {
@@ -245,9 +245,9 @@ void client::impl::exchange::send() {
   for (http::field& f : via_proxy ? proxy_fields() : std::vector<http::field>{}) {
     to_send.set(f.name, f.value);
   }
-  conn->begin_request(to_send, via_proxy ? http::target_form::absolute : http::target_form::origin,
-                      source, gate,
-                      [self = shared_from_this()](async_result& r) { self->on_response(r); });
+  conn->begin_request(
+      to_send, via_proxy ? http::target_form::absolute : http::target_form::origin, gate,
+      [self = shared_from_this()](async_result& r) { self->on_response(r); }, {}, source);
 }
 
 void client::impl::exchange::on_response(async_result& r) {

@@ -28,7 +28,7 @@ class ConnectionPoolTest : public test::loop_fixture {
     http::request r;
     r.url = http::url::parse("http://127.0.0.1:" + std::to_string(server.port()) + "/");
     memory_sink sink;
-    async_result op = c->begin_request(r, http::target_form::origin, nullptr, sink, {});
+    async_result op = c->begin_request(r, http::target_form::origin, sink, {});
     EXPECT_TRUE(op.wait_for(test::test_deadline));
     std::error_code ec;
     (void)c->end_request(op, ec);

@@ -46,7 +46,7 @@ class ConnectionTest : public test::loop_fixture {
   };
   static result run(connection& c, const http::request& r, body_sink& sink,
                     body_source* source = nullptr) {
-    async_result op = c.begin_request(r, http::target_form::origin, source, sink, {});
+    async_result op = c.begin_request(r, http::target_form::origin, sink, {}, {}, source);
     result out;
     if (!op.wait_for(test::test_deadline)) {
       ADD_FAILURE() << "request did not complete";
@@ -320,10 +320,8 @@ TEST_F(ConnectionTest, SecondRequestWhileOnePendsIsRefused) {
   connection c{connected(server)};
   memory_sink a;
   memory_sink b;
-  async_result first =
-      c.begin_request(request_for(server), http::target_form::origin, nullptr, a, {});
-  async_result second =
-      c.begin_request(request_for(server), http::target_form::origin, nullptr, b, {});
+  async_result first = c.begin_request(request_for(server), http::target_form::origin, a, {});
+  async_result second = c.begin_request(request_for(server), http::target_form::origin, b, {});
   std::error_code ec;
   (void)c.end_request(second, ec);
   EXPECT_EQ(ec, error::operation_in_progress);
@@ -351,14 +349,13 @@ TEST_F(ConnectionTest, EveryStreamFailureEndsTheRequestCleanly) {
     memory_sink sink;
     std::atomic<int> calls{0};
     std::promise<std::error_code> done;
-    c.begin_request(request_for(server), http::target_form::origin, nullptr, sink,
-                    [&](async_result& r) {
-                      std::error_code ec;
-                      (void)c.end_request(r, ec);
-                      if (++calls == 1) {
-                        done.set_value(ec);
-                      }
-                    });
+    c.begin_request(request_for(server), http::target_form::origin, sink, [&](async_result& r) {
+      std::error_code ec;
+      (void)c.end_request(r, ec);
+      if (++calls == 1) {
+        done.set_value(ec);
+      }
+    });
     auto f = done.get_future();
     ASSERT_TRUE(test::await(f));
     const std::error_code ec = f.get();

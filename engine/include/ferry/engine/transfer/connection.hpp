@@ -56,10 +56,16 @@ class connection {
 
   /// Sends `request` (its body from `source` when the request has one) and reads the final
   /// response, its body into `sink`. `source` and `sink` must outlive the operation. Another
-  /// begin_request while one is pending completes with `operation_in_progress`.
-  async_result begin_request(const http::request& request, http::target_form form,
-                             body_source* source, body_sink& sink, async_callback callback,
-                             state_ref state = {});
+  /// begin_request while one is pending completes with `operation_in_progress`. The arguments
+  /// come in `client::begin_exchange`'s order: what is sent, where the answer goes, the
+  /// callback and its state, then the body.
+  async_result begin_request(const http::request& request, http::target_form form, body_sink& sink,
+                             async_callback callback, state_ref state = {},
+                             body_source* source = nullptr);
+  /// The order of the release before (the body source before the sink); kept for one release.
+  [[deprecated("begin_request(request, form, sink, callback, state, source)")]] async_result
+  begin_request(const http::request& request, http::target_form form, body_source* source,
+                body_sink& sink, async_callback callback, state_ref state = {});
   /// The final response's head, also when its body failed (status 0 when no head came; empty
   /// after a misuse of the handle). Errors as above.
   http::response_head end_request(async_result& result, std::error_code& ec);
