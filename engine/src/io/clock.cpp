@@ -5,7 +5,7 @@
 namespace ferry::engine {
 namespace {
 
-class steady_clock_source final : public clock {
+class steady_clock_source final : public clock_source {
  public:
   [[nodiscard]] time_point now() const noexcept override {
     return std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
@@ -15,12 +15,12 @@ class steady_clock_source final : public clock {
 
 }  // namespace
 
-clock& clock::steady() noexcept {
+clock_source& clock_source::steady() noexcept {
   static steady_clock_source instance;
   return instance;
 }
 
-clock::time_point manual_clock::now() const noexcept {
+clock_source::time_point manual_clock::now() const noexcept {
   std::lock_guard lock{mutex_};
   return now_;
 }

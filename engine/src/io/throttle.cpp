@@ -16,7 +16,7 @@ std::uint64_t default_burst(std::uint64_t rate, std::uint64_t burst) {
 }  // namespace
 
 throttle::throttle(std::uint64_t bytes_per_second, std::uint64_t burst, throttle* parent,
-                   clock& time_source)
+                   clock_source& time_source)
     : rate_(bytes_per_second),
       burst_(default_burst(bytes_per_second, burst)),
       tokens_(static_cast<double>(burst_)),
@@ -25,7 +25,7 @@ throttle::throttle(std::uint64_t bytes_per_second, std::uint64_t burst, throttle
       clock_(&time_source) {
 }
 
-void throttle::refill(clock::time_point now) {
+void throttle::refill(clock_source::time_point now) {
   if (now <= last_) {
     return;
   }
@@ -54,8 +54,8 @@ std::size_t throttle::acquire(std::size_t want) {
   return granted;
 }
 
-clock::duration throttle::delay_for(std::size_t want) const {
-  clock::duration wait = clock::duration::zero();
+clock_source::duration throttle::delay_for(std::size_t want) const {
+  clock_source::duration wait = clock_source::duration::zero();
   {
     std::lock_guard lock{mutex_};
     if (rate_ != 0) {
@@ -63,9 +63,9 @@ clock::duration throttle::delay_for(std::size_t want) const {
       self.refill(clock_->now());
       const double needed = static_cast<double>(std::min<std::uint64_t>(want, burst_)) - tokens_;
       if (needed > 0) {
-        wait = std::chrono::duration_cast<clock::duration>(
+        wait = std::chrono::duration_cast<clock_source::duration>(
             std::chrono::duration<double>(needed / static_cast<double>(rate_)));
-        wait = std::max(wait, clock::duration{1});
+        wait = std::max(wait, clock_source::duration{1});
       }
     }
   }

@@ -10,14 +10,14 @@ namespace detail {
 
 class timer_impl final : public asio_stream<timer_impl>, public abortable {
  public:
-  timer_impl(std::shared_ptr<loop_state> loop, clock& time_source)
+  timer_impl(std::shared_ptr<loop_state> loop, clock_source& time_source)
       : asio_stream(std::move(loop)),
         clock_(&time_source),
         real_(time_source.is_real()),
         manual_(real_ ? nullptr : static_cast<manual_clock*>(&time_source)),
         timer_(strand_) {}
 
-  async_result wait_until(clock::time_point at, async_callback&& callback, state_ref state) {
+  async_result wait_until(clock_source::time_point at, async_callback&& callback, state_ref state) {
     return launch(operation_kind::wait, receiving, std::move(callback), state, no_timeout,
                   [at](timer_impl& self, operation* op) { self.start(at, op); });
   }
@@ -34,7 +34,7 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
   void on_deadline(direction&) noexcept {}
 
   // The public timer is going away, and its manual clock may go right after: unhook from the
-  // clock now, on this thread; the pending wait is aborted on the strand later, without it.
+  // clock_source now, on this thread; the pending wait is aborted on the strand later, without it.
   void detach() noexcept {
     {
       std::lock_guard lock{manual_mutex_};
@@ -46,10 +46,10 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
     cancel();
   }
 
-  [[nodiscard]] clock& time_source() const noexcept { return *clock_; }
+  [[nodiscard]] clock_source& time_source() const noexcept { return *clock_; }
 
  private:
-  void start(clock::time_point at, operation* op) {
+  void start(clock_source::time_point at, operation* op) {
     if (real_) {
       timer_.expires_at(std::chrono::time_point_cast<clock_type::duration>(
           clock_type::time_point{at.time_since_epoch()}));
@@ -98,7 +98,7 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
     }
   }
 
-  clock* clock_;  // for now() on the caller's thread only; the strand uses real_ and manual_
+  clock_source* clock_;  // for now() on the caller's thread only; the strand uses real_ and manual_
   const bool real_;
   std::mutex manual_mutex_;
   manual_clock* manual_;  // null for a real clock, or once detached
@@ -109,7 +109,7 @@ class timer_impl final : public asio_stream<timer_impl>, public abortable {
 
 }  // namespace detail
 
-timer::timer(io_loop& loop, clock& time_source)
+timer::timer(io_loop& loop, clock_source& time_source)
     : impl_(std::make_shared<detail::timer_impl>(loop.state(), time_source)) {
   impl_->set_owner(impl_.get());
   detail::loop_state::add(loop.state(), impl_);
@@ -119,12 +119,13 @@ timer::~timer() {
   impl_->cancel();
 }
 
-async_result timer::begin_wait_until(clock::time_point at, async_callback callback,
+async_result timer::begin_wait_until(clock_source::time_point at, async_callback callback,
                                      state_ref state) {
   return impl_->wait_until(at, std::move(callback), state);
 }
 
-async_result timer::begin_wait(clock::duration delay, async_callback callback, state_ref state) {
+async_result timer::begin_wait(clock_source::duration delay, async_callback callback,
+                               state_ref state) {
   return impl_->wait_until(impl_->time_source().now() + delay, std::move(callback), state);
 }
 
@@ -144,7 +145,7 @@ void timer::cancel() noexcept {
   impl_->cancel();
 }
 
-clock& timer::time_source() const noexcept {
+clock_source& timer::time_source() const noexcept {
   return impl_->time_source();
 }
 

@@ -9,7 +9,7 @@ namespace ferry::engine {
 
 connection_pool::connection_pool(connection_pool_options options)
     : options_(options),
-      clock_(options.time_source != nullptr ? *options.time_source : clock::steady()) {
+      clock_(options.time_source != nullptr ? *options.time_source : clock_source::steady()) {
 }
 
 // Out of line: the idle entries own connections, complete only here.

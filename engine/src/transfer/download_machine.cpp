@@ -54,7 +54,7 @@ class machine final : public detail::download_machine,
         loop_(via.loop()),
         url_(std::move(url)),
         options_(std::move(options)),
-        clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
+        clock_(options_.time_source != nullptr ? *options_.time_source : clock_source::steady()),
         files_(options_.files != nullptr ? *options_.files : file_system::local()),
         backoff_(loop_, clock_),
         retries_(options_.retry, options_.seed),
@@ -625,7 +625,7 @@ class machine final : public detail::download_machine,
   }
 
   // Reports the retry, waits `delay` on the clock, then fetches whatever is missing.
-  void wait_then_retry(std::error_code reason, unsigned status, clock::duration delay) {
+  void wait_then_retry(std::error_code reason, unsigned status, clock_source::duration delay) {
     if (backing_off_) {
       return;  // one wait covers every failed segment
     }
@@ -658,7 +658,7 @@ class machine final : public detail::download_machine,
 
   // ---- checkpoints and progress --------------------------------------------------------------
 
-  void maybe_checkpoint(clock::time_point now, std::error_code& ec) {
+  void maybe_checkpoint(clock_source::time_point now, std::error_code& ec) {
     if (disk_.streaming() || ec) {
       return;
     }
@@ -678,7 +678,7 @@ class machine final : public detail::download_machine,
     since_checkpoint_ = 0;
   }
 
-  void maybe_progress(clock::time_point now) {
+  void maybe_progress(clock_source::time_point now) {
     if (meter_.due(now, result_.received)) {
       emit(transfer_event_kind::progress);
     }
@@ -885,7 +885,7 @@ class machine final : public detail::download_machine,
   io_loop& loop_;
   http::url url_;
   download_options options_;
-  clock& clock_;
+  clock_source& clock_;
   file_system& files_;
   timer backoff_;
   retry_schedule retries_;
@@ -909,7 +909,7 @@ class machine final : public detail::download_machine,
   bool paused_reported_ = false;  // the paused event of the current pause went out
   bool detached_ = false;         // the download object went: stop as a pause, then end
   std::uint64_t since_checkpoint_ = 0;
-  clock::time_point last_checkpoint_{};
+  clock_source::time_point last_checkpoint_{};
   progress_meter meter_;
 };
 

@@ -20,7 +20,7 @@ class progress_meter {
 
   /// Whether a progress event is due at `now`, `transferred` bytes having moved in all. When it
   /// is, the moment is sampled for the rate.
-  [[nodiscard]] bool due(clock::time_point now, std::uint64_t transferred) {
+  [[nodiscard]] bool due(clock_source::time_point now, std::uint64_t transferred) {
     if (now - last_ < interval_) {
       return false;
     }
@@ -60,9 +60,9 @@ class progress_meter {
   static constexpr auto window = std::chrono::seconds{3};
 
   std::chrono::milliseconds interval_;
-  clock::time_point last_{};
+  clock_source::time_point last_{};
   std::uint64_t reported_ = 0;
-  std::deque<std::pair<clock::time_point, std::uint64_t>> samples_;
+  std::deque<std::pair<clock_source::time_point, std::uint64_t>> samples_;
 };
 
 }  // namespace ferry::engine

@@ -24,7 +24,7 @@ retry_schedule::retry_schedule(const retry_policy& policy, std::uint64_t seed)
     : policy_(policy), random_(seed != 0 ? seed : fresh_seed()) {
 }
 
-std::optional<clock::duration> retry_schedule::on_failure(
+std::optional<clock_source::duration> retry_schedule::on_failure(
     std::uint64_t progress, std::optional<std::chrono::seconds> retry_after) {
   if (progress > progress_at_failure_) {
     failures_ = 0;  // the last attempt moved bytes: this is a new run of failures
@@ -35,22 +35,22 @@ std::optional<clock::duration> retry_schedule::on_failure(
     return std::nullopt;
   }
   if (retry_after) {
-    return std::min<clock::duration>(*retry_after, policy_.max_retry_after);
+    return std::min<clock_source::duration>(*retry_after, policy_.max_retry_after);
   }
   const double base = static_cast<double>(policy_.initial_delay.count()) *
                       std::pow(2.0, static_cast<double>(std::min(failures_, 30U) - 1));
   const double capped = std::min(base, static_cast<double>(policy_.max_delay.count()));
   std::uniform_real_distribution<double> jitter{0.5, 1.5};
-  return std::chrono::duration_cast<clock::duration>(
+  return std::chrono::duration_cast<clock_source::duration>(
       std::chrono::duration<double, std::milli>{capped * jitter(random_)});
 }
 
-std::optional<clock::duration> retry_schedule::on_malformed(unsigned run) const {
+std::optional<clock_source::duration> retry_schedule::on_malformed(unsigned run) const {
   if (run == 0 || run > std::min(policy_.malformed_attempts, policy_.attempts)) {
     return std::nullopt;
   }
-  return std::chrono::duration_cast<clock::duration>(policy_.malformed_delay *
-                                                     (1U << std::min(run - 1, 16U)));
+  return std::chrono::duration_cast<clock_source::duration>(policy_.malformed_delay *
+                                                            (1U << std::min(run - 1, 16U)));
 }
 
 void retry_schedule::reset() noexcept {

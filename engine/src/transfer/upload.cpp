@@ -87,7 +87,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
         url_(std::move(url)),
         opener_(std::move(body)),
         options_(std::move(options)),
-        clock_(options_.time_source != nullptr ? *options_.time_source : clock::steady()),
+        clock_(options_.time_source != nullptr ? *options_.time_source : clock_source::steady()),
         backoff_(loop_, clock_),
         retries_(options_.retry, options_.seed),
         outbox_(*loop_.state(), mutex_, options_.on_event),
@@ -319,7 +319,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   }
 
   // Reports the retry, waits `delay`, then sends the request again from the body's start.
-  void retry(std::error_code reason, unsigned status, clock::duration delay) {
+  void retry(std::error_code reason, unsigned status, clock_source::duration delay) {
     last_error_ = reason;
     ++result_.retries;
     state_ = transfer_state::backing_off;
@@ -440,7 +440,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   http::url url_;
   body_opener opener_;
   upload_options options_;
-  clock& clock_;
+  clock_source& clock_;
   timer backoff_;
   retry_schedule retries_;
   transfer_outbox outbox_;          // events and the completion, delivered with no lock held

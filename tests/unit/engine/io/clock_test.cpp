@@ -10,7 +10,7 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(Clock, SteadyClockFollowsRealTime) {
-  clock& c = clock::steady();
+  clock_source& c = clock_source::steady();
   EXPECT_TRUE(c.is_real());
   const auto a = c.now();
   std::this_thread::sleep_for(20ms);

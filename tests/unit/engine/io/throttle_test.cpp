@@ -11,7 +11,7 @@ TEST(Throttle, UnlimitedGrantsEverything) {
   manual_clock c;
   throttle t{0, 0, nullptr, c};
   EXPECT_EQ(t.acquire(1U << 30), 1U << 30);
-  EXPECT_EQ(t.delay_for(1U << 30), clock::duration::zero());
+  EXPECT_EQ(t.delay_for(1U << 30), clock_source::duration::zero());
 }
 
 TEST(Throttle, GrantsTheBurstThenTheRateOverTime) {

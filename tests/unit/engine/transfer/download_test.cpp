@@ -364,7 +364,7 @@ TEST_F(DownloadTest, ServiceUnavailableWaitsForRetryAfter) {
   })};
   client c{loop, tls};
   manual_clock time;
-  std::promise<clock::duration> retry_delay;
+  std::promise<clock_source::duration> retry_delay;
   download_options o = options();
   o.time_source = &time;
   o.on_event = [&](const transfer_event& e) {
@@ -997,7 +997,7 @@ class MalformedResponseTest : public DownloadTest, public ::testing::WithParamIn
 // The outcome of a download on a manual clock, and every wait it asked that clock for.
 struct clocked_outcome {
   std::error_code ec;
-  std::vector<clock::duration> waits;
+  std::vector<clock_source::duration> waits;
 };
 
 // Runs `o` to its end on a manual clock: each time the download announces a wait (a retry
@@ -1007,7 +1007,7 @@ clocked_outcome run_on_manual_clock(io_loop& loop, client& c, const http::url& u
   manual_clock time;
   std::mutex mutex;
   std::condition_variable changed;
-  std::vector<clock::duration> announced;
+  std::vector<clock_source::duration> announced;
   bool done = false;
   clocked_outcome out;
   o.time_source = &time;
@@ -1037,7 +1037,7 @@ clocked_outcome run_on_manual_clock(io_loop& loop, client& c, const http::url& u
     if (done) {
       break;
     }
-    const clock::duration wait = announced[out.waits.size()];
+    const clock_source::duration wait = announced[out.waits.size()];
     out.waits.push_back(wait);
     lock.unlock();
     // The retry event comes just before the wait begins, on the loop's one thread; a task

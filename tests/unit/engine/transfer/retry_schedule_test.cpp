@@ -42,7 +42,7 @@ TEST(RetrySchedule, ProgressBetweenFailuresStartsANewRun) {
 TEST(RetrySchedule, TheLadderDoublesUpToTheCapWithJitterInHalfToOneAndAHalf) {
   retry_schedule s{policy(20), 42};
   const double bases[] = {100, 200, 400, 800, 1000, 1000, 1000};
-  std::set<clock::duration::rep> seen;
+  std::set<clock_source::duration::rep> seen;
   for (double base : bases) {
     const auto delay = s.on_failure(0, std::nullopt);
     ASSERT_TRUE(delay);
@@ -67,8 +67,8 @@ TEST(RetrySchedule, RetryAfterReplacesTheWaitUpToItsCap) {
   retry_policy p = policy(5);
   p.max_retry_after = seconds{60};
   retry_schedule s{p, 7};
-  EXPECT_EQ(s.on_failure(0, seconds{7}), clock::duration{seconds{7}});
-  EXPECT_EQ(s.on_failure(0, seconds{3600}), clock::duration{seconds{60}});
+  EXPECT_EQ(s.on_failure(0, seconds{7}), clock_source::duration{seconds{7}});
+  EXPECT_EQ(s.on_failure(0, seconds{3600}), clock_source::duration{seconds{60}});
 }
 
 TEST(RetrySchedule, MalformedRunsAreShortAndDoubling) {
@@ -77,8 +77,8 @@ TEST(RetrySchedule, MalformedRunsAreShortAndDoubling) {
   p.malformed_delay = milliseconds{250};
   const retry_schedule s{p, 7};
   EXPECT_FALSE(s.on_malformed(0));
-  EXPECT_EQ(s.on_malformed(1), clock::duration{milliseconds{250}});
-  EXPECT_EQ(s.on_malformed(2), clock::duration{milliseconds{500}});
+  EXPECT_EQ(s.on_malformed(1), clock_source::duration{milliseconds{250}});
+  EXPECT_EQ(s.on_malformed(2), clock_source::duration{milliseconds{500}});
   EXPECT_FALSE(s.on_malformed(3));
   p.attempts = 1;  // never more than `attempts`
   EXPECT_FALSE((retry_schedule{p, 7}.on_malformed(2)));

@@ -473,7 +473,7 @@ TEST_F(UploadTest, RetryAfterIsHonouredOnTheUploadsClock) {
        created()}};
   client c{loop, tls};
   manual_clock time;
-  std::promise<clock::duration> retry_delay;
+  std::promise<clock_source::duration> retry_delay;
   upload_options o;
   o.time_source = &time;
   o.on_event = [&](const transfer_event& e) {

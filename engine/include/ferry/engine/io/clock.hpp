@@ -1,4 +1,4 @@
-// ferry::engine::clock — the time source that backoff, stall detection and throttling read.
+// ferry::engine::clock_source — the time that backoff, stall detection and throttling read.
 #pragma once
 
 #include <chrono>
@@ -12,24 +12,24 @@ namespace ferry::engine {
 /// A monotonic time source. Code above the sockets (retries' backoff, stall detection, rate
 /// limits, checkpoints) reads time only through a clock, so that tests can drive it. Socket
 /// deadlines guard real I/O and always run on real time.
-class clock {
+class clock_source {
  public:
   using duration = std::chrono::nanoseconds;
   using time_point = std::chrono::time_point<std::chrono::steady_clock, duration>;
 
-  virtual ~clock() = default;
+  virtual ~clock_source() = default;
   [[nodiscard]] virtual time_point now() const noexcept = 0;
 
   /// True for a clock that follows real time (timers on it use the operating system's timers).
   [[nodiscard]] virtual bool is_real() const noexcept { return false; }
 
   /// The process's real monotonic clock.
-  [[nodiscard]] static clock& steady() noexcept;
+  [[nodiscard]] static clock_source& steady() noexcept;
 };
 
 /// A clock that moves only when told to: for tests of time-dependent behaviour with no real
 /// sleeping. Timers on it fire (on their own loops) when `advance` passes their deadline.
-class manual_clock final : public clock {
+class manual_clock final : public clock_source {
  public:
   explicit manual_clock(time_point start = time_point{}) noexcept : now_(start) {}
 
@@ -50,5 +50,9 @@ class manual_clock final : public clock {
   std::uint64_t next_id_ = 1;
   std::multimap<time_point, std::pair<std::uint64_t, std::function<void()>>> calls_;
 };
+
+/// The name of the release before: it collided with POSIX clock() under
+/// `using namespace ferry::engine`. Kept for one release.
+using clock [[deprecated("use clock_source")]] = clock_source;
 
 }  // namespace ferry::engine

@@ -18,32 +18,32 @@ class throttle {
   /// `bytes_per_second` of 0 means unlimited. `burst` is the most that may go at once after an
   /// idle spell; 0 picks max(16 KiB, rate / 8). `parent` (optional) must outlive this one.
   explicit throttle(std::uint64_t bytes_per_second, std::uint64_t burst = 0,
-                    throttle* parent = nullptr, clock& time_source = clock::steady());
+                    throttle* parent = nullptr, clock_source& time_source = clock_source::steady());
 
   /// Takes up to `want` bytes from this bucket and every parent; returns how many were granted
   /// (0 when a bucket on the way is empty).
   [[nodiscard]] std::size_t acquire(std::size_t want);
   /// How long until `want` bytes (or a full burst, if smaller) could be granted. Zero when now.
-  [[nodiscard]] clock::duration delay_for(std::size_t want) const;
+  [[nodiscard]] clock_source::duration delay_for(std::size_t want) const;
 
   /// Changes the rate (0: unlimited) and burst; the tokens already in the bucket are kept up to
   /// the new burst.
   void set_rate(std::uint64_t bytes_per_second, std::uint64_t burst = 0);
   [[nodiscard]] std::uint64_t rate() const;
   /// The clock the bucket refills on (a throttled stream waits on it too).
-  [[nodiscard]] clock& time_source() const noexcept { return *clock_; }
+  [[nodiscard]] clock_source& time_source() const noexcept { return *clock_; }
 
  private:
-  void refill(clock::time_point now);
+  void refill(clock_source::time_point now);
   [[nodiscard]] std::uint64_t available_now();
 
   mutable std::mutex mutex_;
   std::uint64_t rate_;
   std::uint64_t burst_;
   double tokens_;
-  clock::time_point last_;
+  clock_source::time_point last_;
   throttle* parent_;
-  clock* clock_;
+  clock_source* clock_;
 };
 
 }  // namespace ferry::engine

@@ -22,24 +22,25 @@ class timer_impl;
 class timer {
  public:
   /// `time_source` must outlive the timer.
-  explicit timer(io_loop& loop, clock& time_source = clock::steady());
+  explicit timer(io_loop& loop, clock_source& time_source = clock_source::steady());
   ~timer();
   timer(const timer&) = delete;
   timer& operator=(const timer&) = delete;
 
   /// Completes once `time_source.now() >= at`. Errors: operation_aborted (cancelled),
   /// operation_in_progress.
-  async_result begin_wait_until(clock::time_point at, async_callback callback,
+  async_result begin_wait_until(clock_source::time_point at, async_callback callback,
                                 state_ref state = {});
   /// Completes once `delay` has passed on the timer's clock.
-  async_result begin_wait(clock::duration delay, async_callback callback, state_ref state = {});
+  async_result begin_wait(clock_source::duration delay, async_callback callback,
+                          state_ref state = {});
   void end_wait(async_result& result, std::error_code& ec);
   void end_wait(async_result& result);
 
   /// Cancels a pending wait; it completes with `operation_aborted`.
   void cancel() noexcept;
 
-  [[nodiscard]] clock& time_source() const noexcept;
+  [[nodiscard]] clock_source& time_source() const noexcept;
 
  private:
   std::shared_ptr<detail::timer_impl> impl_;

@@ -20,7 +20,7 @@ struct connection_pool_options {
   /// An idle connection older than this is closed instead of reused.
   std::chrono::seconds idle_timeout{60};
   /// The clock idle times are read on (tests pass a manual_clock); null: steady.
-  clock* time_source = nullptr;
+  clock_source* time_source = nullptr;
 };
 
 /// Keeps idle connections for reuse. The key is everything that must match for a connection
@@ -44,10 +44,10 @@ class connection_pool {
   struct entry {
     std::string key;
     std::unique_ptr<connection> conn;
-    clock::time_point since;
+    clock_source::time_point since;
   };
   connection_pool_options options_;
-  clock& clock_;
+  clock_source& clock_;
   mutable std::mutex mutex_;
   std::list<entry> idle_;  // most recently used first
 };

@@ -66,7 +66,7 @@ struct download_options {
   /// file-work thread that verifies and renames ("before_rename", "after_rename").
   std::function<void(std::string_view milestone)> on_milestone;
   /// The clock for backoff, rates and checkpoints (tests pass a manual_clock); null: steady.
-  clock* time_source = nullptr;
+  clock_source* time_source = nullptr;
   /// The file layer (tests inject failing disks); null: the local file system.
   file_system* files = nullptr;
   /// Seeds the jitter of backoff; 0 picks one at random.

@@ -26,12 +26,12 @@ class retry_schedule {
   /// before the next attempt: `retry_after` (the server's, capped by `max_retry_after`) or the
   /// ladder's `initial_delay * 2^(failures-1)`, capped by `max_delay`, times a jitter in
   /// [0.5, 1.5); nothing once `attempts` failures ran in a row.
-  [[nodiscard]] std::optional<clock::duration> on_failure(
+  [[nodiscard]] std::optional<clock_source::duration> on_failure(
       std::uint64_t progress, std::optional<std::chrono::seconds> retry_after);
 
   /// The `run`-th malformed answer in a row (1 for the first): `malformed_delay * 2^(run-1)`,
   /// or nothing past `min(malformed_attempts, attempts)`.
-  [[nodiscard]] std::optional<clock::duration> on_malformed(unsigned run) const;
+  [[nodiscard]] std::optional<clock_source::duration> on_malformed(unsigned run) const;
 
   /// Forgets the failures (resume() after a pause).
   void reset() noexcept;

@@ -109,7 +109,7 @@ struct transfer_event {
   transfer_progress progress;
   std::error_code reason;
   unsigned status = 0;  ///< the HTTP status behind a retry, failure or completion, if any
-  clock::duration delay{};
+  clock_source::duration delay{};
 };
 
 /// Opens an upload's body for one attempt, or says why it cannot (`ec`: the upload fails with
@@ -150,7 +150,7 @@ struct transfer_environment {
   /// Runs the requests (required); the transfer keeps a handle to it.
   client* via = nullptr;
   /// The clock for backoff, rates and checkpoints (tests pass a manual_clock); null: steady.
-  clock* time_source = nullptr;
+  clock_source* time_source = nullptr;
   /// The file layer (tests inject failing disks); null: the local file system.
   file_system* files = nullptr;
   /// Seeds the jitter of backoff; 0 picks one at random.

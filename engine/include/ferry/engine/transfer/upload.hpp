@@ -57,7 +57,7 @@ struct upload_options {
   std::function<void(const transfer_event&)> on_event;
   std::chrono::milliseconds progress_interval{100};
   /// The clock for backoff and rates (tests pass a manual_clock); null: steady.
-  clock* time_source = nullptr;
+  clock_source* time_source = nullptr;
   /// Seeds the jitter of backoff; 0 picks one at random.
   std::uint64_t seed = 0;
 };
