@@ -58,7 +58,7 @@ class machine final : public detail::download_machine,
         files_(options_.files != nullptr ? *options_.files : file_system::local()),
         backoff_(loop_, clock_),
         retries_(options_.retry, options_.seed),
-        outbox_(*loop_.state(), mutex_, options_.on_event),
+        outbox_(*loop_.state(), mutex_, options_.on_event, options_.on_milestone),
         disk_(files_, options_.output, options_.durable, options_.on_milestone),
         meter_(options_.progress_interval) {
     if (options_.segments == 0) {
@@ -672,8 +672,11 @@ class machine final : public detail::download_machine,
   }
 
   // The partial file's checkpoint (data synced per durability, then the record claiming it).
+  // The "checkpoint" milestone is delivered with the events, after the lock is released.
   void checkpoint(std::error_code& ec) {
-    disk_.checkpoint(record_, ec);
+    if (disk_.checkpoint(record_, ec)) {
+      outbox_.push_milestone("checkpoint");
+    }
     last_checkpoint_ = clock_.now();
     since_checkpoint_ = 0;
   }

@@ -98,23 +98,21 @@ std::optional<resume_record> partial_file::recall(const std::string& url,
   return r;
 }
 
-void partial_file::checkpoint(const resume_record& record, std::error_code& ec) {
+bool partial_file::checkpoint(const resume_record& record, std::error_code& ec) {
   if (streaming_ || !data_ || (written_.empty() && !record_on_disk_)) {
-    return;
+    return false;
   }
   resume_record claim = record;
   claim.ranges = written_;
   if (durable_ == durability::power) {
     data_->sync_data(ec);
     if (ec) {
-      return;
+      return false;
     }
   }
   save_resume_record(files_, record_path(output_), claim, durable_ == durability::power, ec);
   record_on_disk_ = record_on_disk_ || !ec;
-  if (!ec) {
-    milestone("checkpoint");
-  }
+  return !ec;
 }
 
 void partial_file::restart(const resume_record& record, std::error_code& ec) {

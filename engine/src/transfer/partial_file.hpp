@@ -25,7 +25,8 @@ namespace ferry::engine {
 
 class partial_file {
  public:
-  /// `milestone` hears "checkpoint", "before_rename" and "after_rename" (may be empty).
+  /// `milestone` hears "before_rename" and "after_rename", on the file-work thread that
+  /// finalizes (may be empty); a checkpoint says it saved a record by returning true.
   partial_file(file_system& files, std::filesystem::path output, durability durable,
                std::function<void(std::string_view)> milestone);
 
@@ -59,7 +60,8 @@ class partial_file {
   /// Data first (synced, for power loss), then the record claiming `written()` with `record`'s
   /// URL, validators and length. With nothing to claim and no earlier record to take back,
   /// nothing is written (a small file never needs one). Nothing for a stream.
-  void checkpoint(const resume_record& record, std::error_code& ec);
+  /// True when a record was saved.
+  bool checkpoint(const resume_record& record, std::error_code& ec);
   /// Discards every byte: the empty `record` first (a crash between the two leaves nothing
   /// claimed), then an empty file.
   void restart(const resume_record& record, std::error_code& ec);

@@ -6,6 +6,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 #include "composed_operation.hpp"
@@ -17,9 +19,15 @@ class transfer_outbox {
  public:
   using listener = std::function<void(const transfer_event&)>;
 
-  /// `mutex` is the transfer's lock; `on_event` may be empty (nobody listens).
-  transfer_outbox(detail::loop_state& loop, std::recursive_mutex& mutex, listener on_event)
-      : loop_(loop), mutex_(mutex), listener_(std::move(on_event)) {}
+  using milestone_hook = std::function<void(std::string_view)>;
+
+  /// `mutex` is the transfer's lock; `on_event` and `on_milestone` may be empty.
+  transfer_outbox(detail::loop_state& loop, std::recursive_mutex& mutex, listener on_event,
+                  milestone_hook on_milestone = {})
+      : loop_(loop),
+        mutex_(mutex),
+        listener_(std::move(on_event)),
+        milestone_(std::move(on_milestone)) {}
 
   /// Every way into a transfer (a posted call, a sink call, an exchange's or a wait's end) is an
   /// entry: it holds the transfer's lock while the state changes; on leaving it releases the
@@ -47,7 +55,13 @@ class transfer_outbox {
   /// Under the lock: queued for the entry to deliver.
   void push(const transfer_event& e) {
     if (listener_) {
-      queue_.push_back(e);
+      queue_.push_back({e, {}});
+    }
+  }
+  /// Under the lock: a named moment (a test hook), delivered in order with the events.
+  void push_milestone(std::string_view name) {
+    if (milestone_) {
+      queue_.push_back({{}, std::string{name}});
     }
   }
 
@@ -85,22 +99,33 @@ class transfer_outbox {
         completion_.complete(completion_error_);
         continue;
       }
-      const transfer_event e = std::move(queue_.front());
+      const queued next = std::move(queue_.front());
       queue_.pop_front();
       lock.unlock();
-      deliver_now(e);
+      if (next.milestone.empty()) {
+        deliver_now(next.event);
+      } else {
+        milestone_(next.milestone);  // a hook that may end the process (crash tests)
+      }
       lock.lock();
     }
     delivering_ = false;
   }
 
+  // An event, or a milestone when `milestone` is not empty.
+  struct queued {
+    transfer_event event;
+    std::string milestone;
+  };
+
   detail::loop_state& loop_;
   std::recursive_mutex& mutex_;
   listener listener_;
-  int depth_ = 0;                     // entries holding the lock (nested ones on one thread)
-  bool delivering_ = false;           // a thread is in deliver()
-  std::deque<transfer_event> queue_;  // events not yet delivered
-  composed_operation completion_;     // the operation, once it ended, until delivered
+  milestone_hook milestone_;
+  int depth_ = 0;                  // entries holding the lock (nested ones on one thread)
+  bool delivering_ = false;        // a thread is in deliver()
+  std::deque<queued> queue_;       // events and milestones not yet delivered
+  composed_operation completion_;  // the operation, once it ended, until delivered
   std::error_code completion_error_;
 };
 

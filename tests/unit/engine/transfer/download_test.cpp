@@ -1219,10 +1219,10 @@ TEST_F(DownloadTest, PartialContentCarryingTheWholeResourceIsTakenAsA200) {
   EXPECT_EQ(r.retries, 0U);
 }
 
-TEST_F(DownloadTest, EventsAreDeliveredWithNoFerryLockHeld) {
-  // The application's listener takes the application's lock, while the application holds that
-  // lock and asks the download for its progress: were events delivered under the download's
-  // lock, each would wait for the other. The listener waits a bounded time and says so.
+TEST_F(DownloadTest, EventsAndMilestonesAreDeliveredWithNoFerryLockHeld) {
+  // The application's listener (and its milestone hook) takes the application's lock, while the
+  // application holds that lock and asks the download for its progress: were they called under
+  // the download's lock, each would wait for the other. They wait a bounded time and say so.
   const std::string body = test::version_bytes(400'000, 0);
   scripted_server server{
       [&](std::string_view request, std::size_t i) -> std::optional<test::scripted_answer> {
@@ -1237,20 +1237,34 @@ TEST_F(DownloadTest, EventsAreDeliveredWithNoFerryLockHeld) {
   client c{loop, tls};
   std::mutex app;  // not a timed_mutex: TSan (clang 14) cannot follow its timed lock
   std::atomic<int> events{0};
+  std::atomic<int> milestones{0};
   std::atomic<int> inversions{0};
-  download_options o = options();
-  o.progress_interval = std::chrono::milliseconds{0};
-  o.on_event = [&](const transfer_event&) {
+  // Takes the application's lock within a bounded time, or counts an inversion.
+  auto take_app_lock = [&]() {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{2};
     while (!app.try_lock()) {
       if (std::chrono::steady_clock::now() > give_up) {
         ++inversions;  // the application could not let go: it waits for the download's lock
-        return;
+        return false;
       }
       std::this_thread::sleep_for(std::chrono::microseconds{50});
     }
-    ++events;
-    app.unlock();
+    return true;
+  };
+  download_options o = options();
+  o.progress_interval = std::chrono::milliseconds{0};
+  o.checkpoint_interval = std::chrono::milliseconds{0};  // a checkpoint (milestone) per piece
+  o.on_event = [&](const transfer_event&) {
+    if (take_app_lock()) {
+      ++events;
+      app.unlock();
+    }
+  };
+  o.on_milestone = [&](std::string_view name) {
+    if (name == "checkpoint" && take_app_lock()) {
+      ++milestones;
+      app.unlock();
+    }
   };
   download d{c, url_of(server), o};
   async_result pending = d.begin_download({});
@@ -1267,6 +1281,7 @@ TEST_F(DownloadTest, EventsAreDeliveredWithNoFerryLockHeld) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(inversions.load(), 0);
   EXPECT_GT(events.load(), 10);
+  EXPECT_GT(milestones.load(), 10);
   EXPECT_EQ(read_file(output), body);
 }
 
