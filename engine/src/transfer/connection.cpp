@@ -86,7 +86,11 @@ class connection::impl final : public http::response_handler,
 
   http::response_head end(async_result& result, std::error_code& ec) {
     (void)composed_operation::end(this, result, ec);
-    return composed_operation::outcome_known(ec) ? head_ : http::response_head{};
+    // A refused begin (busy, closed, a head that cannot be written) never reached head_: its
+    // outcome is only the refusal (and head_ may belong to the request in flight).
+    const bool refused = ec == error::operation_in_progress || ec == error::not_connected ||
+                         ec == error::invalid_argument;
+    return composed_operation::outcome_known(ec) && !refused ? head_ : http::response_head{};
   }
 
   [[nodiscard]] bool reusable() const noexcept {
