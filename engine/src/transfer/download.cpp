@@ -6,6 +6,7 @@
 #include "../or_throw.hpp"
 #include "download_machine.hpp"
 #include "ferry/engine/error.hpp"
+#include "transfer_checks.hpp"
 
 namespace ferry::engine {
 
@@ -14,13 +15,6 @@ download::download(client& via, http::url url, download_options options)
 }
 
 namespace {
-
-client& client_of(const transfer_environment& environment) {
-  if (environment.via == nullptr) {
-    throw std::system_error{make_error_code(error::invalid_argument), "download: no client"};
-  }
-  return *environment.via;
-}
 
 // The request's values and the environment's objects, over the tuning the caller chose.
 download_options options_for(const transfer_request& request,
@@ -44,13 +38,10 @@ download_options options_for(const transfer_request& request,
 
 download::download(const transfer_request& request, const transfer_environment& environment,
                    download_options tuning)
-    : machine_(
-          detail::download_machine::create(client_of(environment), request.url,
-                                           options_for(request, environment, std::move(tuning)))) {
-  std::error_code why = validate(request, environment);
-  if (!why && request.kind != transfer_kind::download) {
-    why = error::invalid_argument;
-  }
+    : machine_(detail::download_machine::create(
+          detail::required_client(environment, "download: no client"), request.url,
+          options_for(request, environment, std::move(tuning)))) {
+  const std::error_code why = detail::refusal_for(request, environment, transfer_kind::download);
   if (why) {
     machine_->refuse(why);
   }

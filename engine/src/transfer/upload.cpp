@@ -21,6 +21,7 @@
 #include "ferry/http/error.hpp"
 #include "ferry/http/status.hpp"
 #include "progress_meter.hpp"
+#include "transfer_checks.hpp"
 #include "transfer_outbox.hpp"
 
 namespace ferry::engine {
@@ -473,13 +474,6 @@ upload::upload(client& via, http::url url, body_opener body, upload_options opti
 
 namespace {
 
-client& client_of(const transfer_environment& environment) {
-  if (environment.via == nullptr) {
-    throw std::system_error{make_error_code(error::invalid_argument), "upload: no client"};
-  }
-  return *environment.via;
-}
-
 // The request's values and the environment's objects, over the tuning the caller chose.
 upload_options options_for(const transfer_request& request, const transfer_environment& environment,
                            upload_options o) {
@@ -502,13 +496,10 @@ body_opener body_of(const transfer_request& request, const transfer_environment&
 
 upload::upload(const transfer_request& request, const transfer_environment& environment,
                upload_options tuning)
-    : impl_(std::make_shared<impl>(client_of(environment), request.url,
-                                   body_of(request, environment),
+    : impl_(std::make_shared<impl>(detail::required_client(environment, "upload: no client"),
+                                   request.url, body_of(request, environment),
                                    options_for(request, environment, std::move(tuning)))) {
-  std::error_code why = validate(request, environment);
-  if (!why && request.kind != transfer_kind::upload) {
-    why = error::invalid_argument;
-  }
+  const std::error_code why = detail::refusal_for(request, environment, transfer_kind::upload);
   if (why) {
     impl_->refuse(why);
   }
