@@ -61,7 +61,7 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     clock_type::time_point timer_expiry{};
     asio::steady_timer timer;
     asio::cancellation_signal cancel;
-    basic_handler_arena<2, 128> timer_arena;
+    timer_handler_arena timer_arena;
   };
 
   /// Starts an operation of `kind` on `dirs`. `prepare(op)` runs at once on the caller's
@@ -243,7 +243,7 @@ class asio_stream : public std::enable_shared_from_this<Derived> {
     d.timer_expiry = at;
     d.timer.expires_at(at);  // cancels an earlier wait, whose handler then sees operation_aborted
     d.timer.async_wait(asio::bind_allocator(
-        arena_allocator<void, basic_handler_arena<2, 128>>{d.timer_arena},
+        arena_allocator<void, timer_handler_arena>{d.timer_arena},
         asio::bind_executor(strand_,
                             [self = this->shared_from_this(), &d](boost::system::error_code ec) {
                               self->on_timer(d, ec);

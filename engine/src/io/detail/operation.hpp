@@ -79,6 +79,11 @@ class basic_handler_arena {
 /// begun from a thread outside the loop (the queued function and the invoker live together).
 using handler_arena = basic_handler_arena<2, 1024>;
 
+/// The arena of one direction's deadline timer: its wait, and the wait's completion queued on a
+/// busy strand (192 bytes with Boost 1.81: the handler, the strand and an outstanding-work
+/// guard), while a superseded wait may still hold the other block.
+using timer_handler_arena = basic_handler_arena<2, 256>;
+
 /// A standard allocator over a handler_arena, for `bind_allocator`.
 template <class T, class Arena = handler_arena>
 class arena_allocator {
