@@ -1,29 +1,22 @@
 #include "download_machine.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <cmath>
-#include <deque>
-#include <list>
-#include <map>
+#include <memory>
 #include <mutex>
-#include <random>
 
+#include "download_attempt.hpp"
 #include "download_segment.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
 #include "ferry/engine/io/file_work.hpp"
 #include "ferry/engine/io/io_loop.hpp"
 #include "ferry/engine/io/timer.hpp"
-#include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/range_answer.hpp"
 #include "ferry/engine/transfer/resume_record.hpp"
 #include "ferry/engine/transfer/retry_schedule.hpp"
 #include "ferry/engine/transfer/segment_plan.hpp"
-#include "ferry/http/content_range.hpp"
 #include "ferry/http/error.hpp"
-#include "ferry/http/status.hpp"
 #include "ferry/http/validators.hpp"
 #include "partial_file.hpp"
 #include "progress_meter.hpp"
@@ -32,16 +25,6 @@
 namespace ferry::engine {
 
 namespace {
-
-// What the record knows of the version whose bytes are on disk.
-http::validators known_validators(const resume_record& r) {
-  return {r.etag, r.last_modified};
-}
-
-// Failures worth the backoff ladder from the bytes on disk (malformed responses are not).
-bool is_transient(std::error_code ec) {
-  return ec == condition::retryable;
-}
 
 // The state machine of one download. Its phases are in `enum class phase` below, with what each
 // consumes and what comes next; every entry into it is an `entry` (see transfer_outbox).
@@ -81,10 +64,7 @@ class machine final : public detail::download_machine,
       op_.keep_alive(shared_from_this());
       state_ = transfer_state::running;
     }
-    loop_.post([self = shared_from_this()] {
-      entry in{*self};
-      self->prepare();
-    });
+    post_entry([](machine& m) { m.prepare(); });
     return user_ref;
   }
 
@@ -95,22 +75,13 @@ class machine final : public detail::download_machine,
   }
 
   void pause() override {
-    loop_.post([self = shared_from_this()] {
-      entry in{*self};
-      self->on_pause();
-    });
+    post_entry([](machine& m) { m.on_pause(); });
   }
   void resume() override {
-    loop_.post([self = shared_from_this()] {
-      entry in{*self};
-      self->on_resume();
-    });
+    post_entry([](machine& m) { m.on_resume(); });
   }
   void cancel() override {
-    loop_.post([self = shared_from_this()] {
-      entry in{*self};
-      self->stop(stop_kind::cancel, error::operation_aborted);
-    });
+    post_entry([](machine& m) { m.stop(stop_kind::cancel, error::operation_aborted); });
   }
   // A request that cannot run: begin completes with `why`.
   void refuse(std::error_code why) override {
@@ -120,10 +91,7 @@ class machine final : public detail::download_machine,
 
   // The download object is going away: stop as a pause would, then end the operation.
   void detach() override {
-    loop_.post([self = shared_from_this()] {
-      entry in{*self};
-      self->stop(stop_kind::detach, error::operation_aborted);
-    });
+    post_entry([](machine& m) { m.stop(stop_kind::detach, error::operation_aborted); });
   }
 
   [[nodiscard]] bool loop_running_here() const noexcept override {
@@ -148,19 +116,18 @@ class machine final : public detail::download_machine,
     explicit entry(machine& owner) : transfer_outbox::entry(owner.outbox_) {}
   };
 
+  // Runs `step` on the loop as an entry.
+  template <class Step>
+  void post_entry(Step step) {
+    loop_.post([self = shared_from_this(), step] {
+      entry in{*self};
+      step(*self);
+    });
+  }
+
   using segment = detail::segment;
   using role = detail::segment_role;
-
-  // The segments' sinks hand their responses in, each as an entry.
-  void on_segment_head(segment& seg, const http::response_head& head,
-                       std::error_code& ec) override {
-    entry in{*this};
-    on_head(seg, head, ec);
-  }
-  void on_segment_body(segment& seg, std::string_view bytes, std::error_code& ec) override {
-    entry in{*this};
-    on_body(seg, bytes, ec);
-  }
+  using after_exchange = detail::after_exchange;
 
   // The state machine. `state_` is what the caller sees (transfer_state: idle, running,
   // backing_off, paused, completed, failed, cancelled); while the download runs, `phase_` says
@@ -178,7 +145,8 @@ class machine final : public detail::download_machine,
     //   a transient failure -> a backoff, then confirming again
     confirming,
     // Range requests for every missing byte, up to `segments` at once (launch_gaps). Heads are
-    // judged in on_head (206, 200, 416, an error status), bodies written in on_body,
+    // judged in on_segment_head (206, 200, 416, an error status), bodies written in
+    // on_segment_body,
     // checkpoints taken every interval. An exchange's end (on_exchange_done) fills the gaps
     // again, retries after a backoff (other segments go on meanwhile), restarts from zero (the
     // resource changed: restart), or fails.
@@ -244,39 +212,13 @@ class machine final : public detail::download_machine,
   }
 
   // A conditional GET: 304 (or the same validators and length) means the file is current.
-  void launch_confirm() {
-    segments_.push_back(std::make_unique<segment>(*this, 0, std::nullopt, role::confirm));
-    segment& seg = *segments_.back();
-    seg.malformed_run = take_malformed_run(0);
-    http::request request;
-    request.url = url_;
-    request.fields = options_.fields;
-    request.set("Accept-Encoding", "identity");
-    if (!record_.etag.empty()) {
-      request.set("If-None-Match", record_.etag);
-    } else {
-      request.set("If-Modified-Since", record_.last_modified);
-    }
-    begin_exchange(seg, request);
-  }
+  void launch_confirm() { begin_exchange(segments_.add(*this, 0, std::nullopt, role::confirm)); }
 
-  void begin_exchange(segment& seg, const http::request& request) {
+  void begin_exchange(segment& seg) {
     seg.exchange = client_.begin_exchange(
-        request, seg.sink,
+        request_for(seg, url_, options_.fields, record_, written()), seg.sink,
         [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); },
         {}, nullptr, {.fresh_connection = seg.malformed_run > 0});
-  }
-
-  // How many malformed answers in a row the range starting at `first` has had (and forgets it:
-  // the segment that asks for it now carries the count).
-  unsigned take_malformed_run(std::uint64_t first) {
-    const auto it = malformed_runs_.find(first);
-    if (it == malformed_runs_.end()) {
-      return 0;
-    }
-    const unsigned run = it->second;
-    malformed_runs_.erase(it);
-    return run;
   }
 
   // Starts requests for every byte still missing that no request in flight covers, up to
@@ -285,7 +227,7 @@ class machine final : public detail::download_machine,
     if (state_ != transfer_state::running) {
       return;
     }
-    const std::size_t active = active_count();
+    const std::size_t active = segments_.active();
     if (phase_ == phase::confirming) {
       if (active == 0) {
         launch_confirm();
@@ -302,8 +244,8 @@ class machine final : public detail::download_machine,
       return;
     }
     const std::size_t slots = options_.segments > active ? options_.segments - active : 0;
-    const auto plan =
-        plan_segments(covered(*record_.length), *record_.length, slots, options_.min_segment_size);
+    const auto plan = plan_segments(segments_.covered(written(), *record_.length), *record_.length,
+                                    slots, options_.min_segment_size);
     if (plan.empty() && active == 0) {
       return finish();  // nothing missing (with no request in flight, every slot is free)
     }
@@ -312,51 +254,24 @@ class machine final : public detail::download_machine,
     }
   }
 
-  // What is on disk, and what requests in flight will still bring.
-  [[nodiscard]] byte_ranges covered(std::uint64_t total) const {
-    byte_ranges covered = written();
-    for (const auto& s : segments_) {
-      if (!s->dropped) {
-        covered.add(s->next, s->end.value_or(total));
-      }
-    }
-    return covered;
-  }
-
   void launch(std::uint64_t first, std::optional<std::uint64_t> end, role r) {
-    segments_.push_back(std::make_unique<segment>(*this, first, end, r));
-    segment& seg = *segments_.back();
-    seg.malformed_run = take_malformed_run(first);
-    http::request request;
-    request.url = url_;
-    request.fields = options_.fields;
-    request.set("Accept-Encoding", "identity");
-    if (r != role::whole) {
-      // To the end: open-ended, as every resuming client asks.
-      std::optional<std::uint64_t> last;
-      if (end && end != record_.length) {
-        last = *end - 1;
-      }
-      request.set("Range", http::byte_range(first, last));
-      const http::validators known = known_validators(record_);
-      if (!known.empty() && !written().empty()) {
-        request.set("If-Range", known.if_range());
-      }
-    }
-    begin_exchange(seg, request);
+    begin_exchange(segments_.add(*this, first, end, r));
   }
 
   // ---- the response -------------------------------------------------------------------------
 
   // Judges the head (judge_answer: the range and If-Range rules) and acts on the verdict.
-  void on_head(segment& seg, const http::response_head& head, std::error_code& ec) {
+  // (Each sink call is an entry.)
+  void on_segment_head(segment& seg, const http::response_head& head,
+                       std::error_code& ec) override {
+    entry in{*this};
     seg.status = head.status;
     result_.status = head.status;
     if (seg.dropped || state_ != transfer_state::running) {
       ec = error::operation_aborted;
       return;
     }
-    const range_answer answer = judge_answer(head, question_for(seg));
+    const range_answer answer = judge_answer(head, question_for(seg, record_, written()));
     using verdict = range_answer::verdict;
     switch (answer.what) {
       case verdict::part:
@@ -397,32 +312,6 @@ class machine final : public detail::download_machine,
     }
   }
 
-  // What `seg` asked, and what the download knew then.
-  [[nodiscard]] range_question question_for(const segment& seg) const {
-    range_question q;
-    switch (seg.role) {
-      case role::confirm:
-        q.asked = range_question::kind::confirm;
-        break;
-      case role::whole:
-        q.asked = range_question::kind::whole;
-        break;
-      case role::probe:
-      case role::range:
-        q.asked = range_question::kind::range;
-        break;
-    }
-    q.first = seg.first;
-    if (seg.end) {
-      q.last = *seg.end - 1;
-    }
-    q.length = record_.length;
-    q.known = known_validators(record_);
-    q.on_disk = written().size();
-    q.contiguous = written().prefix();
-    return q;
-  }
-
   // The whole resource from byte 0 (restarting first when bytes of another version are on
   // disk): every other request is superseded, this response carries every byte.
   void on_whole_content(segment& seg, const http::response_head& head, const range_answer& answer,
@@ -433,11 +322,7 @@ class machine final : public detail::download_machine,
         return;
       }
     }
-    for (auto& other : segments_) {
-      if (other.get() != &seg) {
-        drop(*other);
-      }
-    }
+    drop_all(&seg);
     seg.first = 0;
     seg.next = 0;
     seg.role = role::whole;
@@ -494,12 +379,8 @@ class machine final : public detail::download_machine,
     }
     ++result_.restarts;
     seg.restart_reason = reason;
-    for (auto& other : segments_) {
-      if (other.get() != &seg) {
-        drop(*other);
-      }
-    }
-    malformed_runs_.clear();
+    drop_all(&seg);
+    segments_.forget_malformed();
     record_ = resume_record{};
     record_.url = url_.without_credentials().text();
     disk_.restart(record_, ec);
@@ -508,7 +389,8 @@ class machine final : public detail::download_machine,
     emit(transfer_event_kind::restarted, reason);
   }
 
-  void on_body(segment& seg, std::string_view bytes, std::error_code& ec) {
+  void on_segment_body(segment& seg, std::string_view bytes, std::error_code& ec) override {
+    entry in{*this};
     if (seg.status < 200 || seg.status > 299) {
       return;  // a 416's page
     }
@@ -526,9 +408,7 @@ class machine final : public detail::download_machine,
       if (stored > 0) {
         // This response delivers: a new run of malformed answers for it, and for any range
         // that would have resumed inside what it brought.
-        seg.malformed_run = 0;
-        malformed_runs_.erase(malformed_runs_.lower_bound(seg.next),
-                              malformed_runs_.upper_bound(seg.next + stored));
+        segments_.delivered(seg, seg.next, seg.next + stored);
       }
       seg.next += stored;
       result_.received += stored;
@@ -556,13 +436,7 @@ class machine final : public detail::download_machine,
     if (seg.done || seg.satisfied) {
       ec = {};
     }
-    const bool dropped = seg.dropped;
-    const std::error_code restart_reason = seg.restart_reason;
-    const unsigned status = seg.status;
-    const auto retry_after = seg.retry_after;
-    const unsigned malformed_run = seg.malformed_run;
-    const std::uint64_t resume_at = seg.next;
-    const bool complete_body = !ec && !seg.satisfied && (status >= 200 && status <= 299);
+    const bool complete_body = !ec && !seg.satisfied && (seg.status >= 200 && seg.status <= 299);
     if (complete_body && !record_.length) {
       record_.length = seg.next;  // a body of unknown length ended cleanly: that is all of it
     }
@@ -570,34 +444,42 @@ class machine final : public detail::download_machine,
                           (seg.body_end && seg.next < *seg.body_end && !seg.done))) {
       ec = http::error::partial_message;  // cannot happen with a well-framed 206; be sure
     }
-    std::erase_if(segments_, [&](const auto& s) { return s.get() == &seg; });
-    if (dropped || state_ != transfer_state::running) {
-      return settle();
-    }
-    if (phase_ == phase::confirming && !ec) {
-      result_.length = record_.length.value_or(0);
-      result_.output = options_.output;
-      std::error_code ignored;  // a record left by a crash between the rename and its removal
-      files_.remove(record_path(options_.output), ignored);
-      return stop(stop_kind::complete, {});
-    }
-    if (ec && restart_reason && ec == restart_reason && !fatal_) {
-      return launch_gaps();  // restarted: ask again at once
-    }
-    if (ec && ec == condition::malformed && !fatal_) {
-      return retry_malformed(ec, resume_at, malformed_run + 1);
-    }
-    if (ec && is_transient(ec) && !fatal_) {
-      return retry_later(ec, 0, std::nullopt);
-    }
-    if (ec == error::http_error_status && http::is_retryable_status(status)) {
-      return retry_later(ec, status, retry_after);
-    }
-    if (ec) {
-      return stop(stop_kind::fail, ec);
-    }
-    if (!backing_off_) {
-      launch_gaps();
+    const detail::exchange_end end{.error = ec,
+                                   .restart_reason = seg.restart_reason,
+                                   .status = seg.status,
+                                   .dropped = seg.dropped,
+                                   .running = state_ == transfer_state::running,
+                                   .confirming = phase_ == phase::confirming,
+                                   .fatal = fatal_};
+    const auto retry_after = seg.retry_after;
+    const unsigned malformed_run = seg.malformed_run;
+    const std::uint64_t resume_at = seg.next;
+    segments_.remove(seg);
+    switch (detail::after(end)) {
+      case after_exchange::settle:
+        return settle();
+      case after_exchange::confirmed: {
+        result_.length = record_.length.value_or(0);
+        result_.output = options_.output;
+        std::error_code ignored;  // a record left by a crash between the rename and its removal
+        files_.remove(record_path(options_.output), ignored);
+        return stop(stop_kind::complete, {});
+      }
+      case after_exchange::ask_again:
+        return launch_gaps();
+      case after_exchange::retry_malformed:
+        return retry_malformed(ec, resume_at, malformed_run + 1);
+      case after_exchange::retry_later:
+        return retry_later(ec, 0, std::nullopt);
+      case after_exchange::retry_status:
+        return retry_later(ec, end.status, retry_after);
+      case after_exchange::fail:
+        return stop(stop_kind::fail, ec);
+      case after_exchange::fill_gaps:
+        if (!backing_off_) {
+          launch_gaps();
+        }
+        return;
     }
   }
 
@@ -620,7 +502,7 @@ class machine final : public detail::download_machine,
     if (!delay) {
       return stop(stop_kind::fail, reason);
     }
-    malformed_runs_[resume_at] = run;
+    segments_.remember_malformed(resume_at, run);
     wait_then_retry(reason, 0, *delay);
   }
 
@@ -631,7 +513,7 @@ class machine final : public detail::download_machine,
     }
     ++result_.retries;
     backing_off_ = true;
-    if (active_count() == 0) {
+    if (segments_.active() == 0) {
       state_ = transfer_state::backing_off;
     }
     transfer_event e = event(transfer_event_kind::retry, reason);
@@ -772,7 +654,7 @@ class machine final : public detail::download_machine,
     state_ = transfer_state::running;
     paused_reported_ = false;
     retries_.reset();  // the caller asked again: every count starts over
-    malformed_runs_.clear();
+    segments_.forget_malformed();
     if (segments_.empty()) {
       launch_gaps();
     }  // otherwise the last stopped request's end starts the next attempt
@@ -805,28 +687,18 @@ class machine final : public detail::download_machine,
         break;
     }
     outcome_ = ec;
-    for (auto& s : segments_) {
-      drop(*s);
-    }
+    drop_all();
     backoff_.cancel();
     settle();
   }
 
-  void drop(segment& s) {
-    if (!s.dropped) {
-      s.dropped = true;
-      client_.cancel(s.exchange);
-    }
+  void drop_all(const segment* keep = nullptr) {
+    segments_.drop_all([this](segment& s) { client_.cancel(s.exchange); }, keep);
   }
 
   [[nodiscard]] bool terminal() const {
     return state_ == transfer_state::completed || state_ == transfer_state::failed ||
            state_ == transfer_state::cancelled;
-  }
-
-  [[nodiscard]] std::size_t active_count() const {
-    return static_cast<std::size_t>(std::count_if(segments_.begin(), segments_.end(),
-                                                  [](const auto& s) { return !s->dropped; }));
   }
 
   // Once no request is in flight: keep or remove the files, report, end the operation.
@@ -848,24 +720,24 @@ class machine final : public detail::download_machine,
           }
         }
         if (detached_) {
-          release_files(false);
+          disk_.release(false);
           return complete(error::operation_aborted);
         }
         return;
       case transfer_state::failed:
         if (written().empty() || discard_partial_) {
-          release_files(true);  // nothing worth resuming: leave nothing behind
+          disk_.release(true);  // nothing worth resuming: leave nothing behind
         } else {
           save_quietly();
-          release_files(false);
+          disk_.release(false);
         }
         emit(transfer_event_kind::failed, outcome_);
         return complete(outcome_);
       case transfer_state::cancelled:
-        release_files(true);
+        disk_.release(true);
         return complete(error::operation_aborted);
       case transfer_state::completed:
-        release_files(false);
+        disk_.release(false);
         emit(transfer_event_kind::completed);
         return complete({});
       case transfer_state::idle:
@@ -874,11 +746,9 @@ class machine final : public detail::download_machine,
   }
 
   void save_quietly() {
-    std::error_code ignored;
+    std::error_code ignored;  // a failure to save leaves the last checkpoint, still true
     checkpoint(ignored);
   }
-
-  void release_files(bool remove) { disk_.release(remove); }
 
   // The operation ends after the events before it are delivered (see transfer_outbox).
   void complete(std::error_code ec) { outbox_.complete(op_, ec); }
@@ -899,10 +769,9 @@ class machine final : public detail::download_machine,
   download_result result_;
   std::error_code outcome_;
 
-  partial_file disk_;     // the partial file and its record, or the stream target
-  resume_record record_;  // the URL, validators and length known of the resource
-  std::list<std::unique_ptr<segment>> segments_;
-  std::map<std::uint64_t, unsigned> malformed_runs_;  // by the offset the range resumes at
+  partial_file disk_;             // the partial file and its record, or the stream target
+  resume_record record_;          // the URL, validators and length known of the resource
+  detail::segment_set segments_;  // the requests in flight
 
   std::error_code refusal_;  // the request cannot run (refuse): every begin completes with it
   phase phase_ = phase::preparing;

@@ -3,14 +3,19 @@
 // machine (a segment_owner). Engine-internal.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <system_error>
 
 #include "ferry/engine/io/async_result.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
+#include "ferry/engine/transfer/byte_ranges.hpp"
 #include "ferry/http/response_head.hpp"
 
 namespace ferry::engine::detail {
@@ -74,6 +79,71 @@ struct segment {
   std::optional<std::chrono::seconds> retry_after;
   async_result exchange;
   segment_sink sink;
+};
+
+/// The requests of one download in flight, and the runs of malformed answers of the ranges
+/// they resume (a new request for a range carries its run on; a response that delivers bytes
+/// ends the runs inside what it brought).
+class segment_set {
+ public:
+  using list = std::list<std::unique_ptr<segment>>;
+
+  /// A new request for [first, end), carrying the malformed run of the range from `first`.
+  segment& add(segment_owner& owner, std::uint64_t first, std::optional<std::uint64_t> end,
+               segment_role role) {
+    segment& seg = *all_.emplace_back(std::make_unique<segment>(owner, first, end, role));
+    if (const auto it = malformed_runs_.find(first); it != malformed_runs_.end()) {
+      seg.malformed_run = it->second;
+      malformed_runs_.erase(it);
+    }
+    return seg;
+  }
+  void remove(const segment& seg) {
+    std::erase_if(all_, [&](const auto& s) { return s.get() == &seg; });
+  }
+
+  /// Drops (marks, then `cancel`s) every request but `keep`.
+  template <class Cancel>
+  void drop_all(Cancel&& cancel, const segment* keep = nullptr) {
+    for (auto& s : all_) {
+      if (s.get() != keep && !s->dropped) {
+        s->dropped = true;
+        cancel(*s);
+      }
+    }
+  }
+
+  [[nodiscard]] bool empty() const noexcept { return all_.empty(); }
+  /// Requests not dropped.
+  [[nodiscard]] std::size_t active() const noexcept {
+    return static_cast<std::size_t>(
+        std::count_if(all_.begin(), all_.end(), [](const auto& s) { return !s->dropped; }));
+  }
+  /// What is on disk (`written`), and what requests in flight will still bring.
+  [[nodiscard]] byte_ranges covered(const byte_ranges& written, std::uint64_t total) const {
+    byte_ranges covered = written;
+    for (const auto& s : all_) {
+      if (!s->dropped) {
+        covered.add(s->next, s->end.value_or(total));
+      }
+    }
+    return covered;
+  }
+
+  /// The range from `resume_at` had its `run`-th malformed answer in a row.
+  void remember_malformed(std::uint64_t resume_at, unsigned run) {
+    malformed_runs_[resume_at] = run;
+  }
+  /// `seg` delivered [from, to): its run, and those of ranges resuming inside, start over.
+  void delivered(segment& seg, std::uint64_t from, std::uint64_t to) {
+    seg.malformed_run = 0;
+    malformed_runs_.erase(malformed_runs_.lower_bound(from), malformed_runs_.upper_bound(to));
+  }
+  void forget_malformed() noexcept { malformed_runs_.clear(); }
+
+ private:
+  list all_;
+  std::map<std::uint64_t, unsigned> malformed_runs_;  // by the offset the range resumes at
 };
 
 }  // namespace ferry::engine::detail
