@@ -10,6 +10,9 @@ class steady_clock_source final : public clock_source {
   [[nodiscard]] time_point now() const noexcept override {
     return std::chrono::time_point_cast<duration>(std::chrono::steady_clock::now());
   }
+  [[nodiscard]] wall_time wall_now() const noexcept override {
+    return std::chrono::time_point_cast<duration>(std::chrono::system_clock::now());
+  }
   [[nodiscard]] bool is_real() const noexcept override { return true; }
 };
 
@@ -25,12 +28,23 @@ clock_source::time_point manual_clock::now() const noexcept {
   return now_;
 }
 
+clock_source::wall_time manual_clock::wall_now() const noexcept {
+  std::lock_guard lock{mutex_};
+  return wall_;
+}
+
+void manual_clock::set_wall(wall_time to) noexcept {
+  std::lock_guard lock{mutex_};
+  wall_ = to;
+}
+
 void manual_clock::advance(duration step) {
   std::vector<std::function<void()>> due;
   {
     std::lock_guard lock{mutex_};
     if (step > duration::zero()) {
       now_ += step;
+      wall_ += step;
     }
     const auto end = calls_.upper_bound(now_);
     for (auto it = calls_.begin(); it != end; ++it) {
