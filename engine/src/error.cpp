@@ -117,6 +117,9 @@ entry describe(error e) noexcept {
       return {"body_not_replayable",
               "the upload's body was a stream and cannot be sent again",
               {.local_io = true}};
+    case error::unsupported_filesystem:
+      return {"unsupported_filesystem", "the session's state directory is on a network file system",
+              local_file};
     case error::range_ignored:
       return {"range_ignored", "the server ignored the range request", {.resource_changed = true}};
     case error::range_not_satisfiable:

@@ -10,11 +10,11 @@
 
 #include "../or_throw.hpp"
 #include "ferry/engine/error.hpp"
+#include "file_errors.hpp"
 
 namespace ferry::engine {
-namespace {
 
-std::error_code from_errno(int value) noexcept {
+std::error_code detail::file_error(int value) noexcept {
   switch (value) {
     case ENOENT:
     case ENOTDIR:
@@ -34,6 +34,8 @@ std::error_code from_errno(int value) noexcept {
       return {value, std::system_category()};
   }
 }
+
+namespace {
 
 class posix_file final : public file {
  public:
@@ -60,7 +62,7 @@ class posix_file final : public file {
           sequential_ = true;
           continue;
         }
-        ec = from_errno(errno);
+        ec = detail::file_error(errno);
         break;
       }
       if (n == 0) {
@@ -84,7 +86,7 @@ class posix_file final : public file {
         if (errno == EINTR) {
           continue;
         }
-        ec = from_errno(errno);
+        ec = detail::file_error(errno);
         break;
       }
       if (n == 0) {
@@ -97,19 +99,19 @@ class posix_file final : public file {
 
   using file::sync_data;
   void sync_data(std::error_code& ec) override {
-    ec = ::fdatasync(fd_) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::fdatasync(fd_) == 0 ? std::error_code{} : detail::file_error(errno);
   }
 
   using file::sync;
   void sync(std::error_code& ec) override {
-    ec = ::fsync(fd_) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::fsync(fd_) == 0 ? std::error_code{} : detail::file_error(errno);
   }
 
   using file::size;
   std::uint64_t size(std::error_code& ec) const override {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
-      ec = from_errno(errno);
+      ec = detail::file_error(errno);
       return 0;
     }
     ec = {};
@@ -118,23 +120,24 @@ class posix_file final : public file {
 
   using file::resize;
   void resize(std::uint64_t length, std::error_code& ec) override {
-    ec = ::ftruncate(fd_, static_cast<off_t>(length)) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::ftruncate(fd_, static_cast<off_t>(length)) == 0 ? std::error_code{}
+                                                           : detail::file_error(errno);
   }
 
   using file::allocate;
   void allocate(std::uint64_t offset, std::uint64_t length, std::error_code& ec) override {
     const int rc = ::posix_fallocate(fd_, static_cast<off_t>(offset), static_cast<off_t>(length));
-    ec = rc == 0 ? std::error_code{} : from_errno(rc);
+    ec = rc == 0 ? std::error_code{} : detail::file_error(rc);
   }
 
   using file::lock_exclusive;
   void lock_exclusive(std::error_code& ec) override {
-    ec = ::flock(fd_, LOCK_EX | LOCK_NB) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::flock(fd_, LOCK_EX | LOCK_NB) == 0 ? std::error_code{} : detail::file_error(errno);
   }
 
   using file::unlock;
   void unlock(std::error_code& ec) override {
-    ec = ::flock(fd_, LOCK_UN) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::flock(fd_, LOCK_UN) == 0 ? std::error_code{} : detail::file_error(errno);
   }
 
  private:
@@ -171,7 +174,7 @@ class posix_file_system final : public file_system {
       fd = ::open(path.c_str(), flags, permissions);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) {
-      ec = from_errno(errno);
+      ec = detail::file_error(errno);
       return nullptr;
     }
     return std::make_unique<posix_file>(fd);
@@ -180,7 +183,7 @@ class posix_file_system final : public file_system {
   using file_system::atomic_replace;
   void atomic_replace(const std::filesystem::path& from, const std::filesystem::path& to,
                       std::error_code& ec) override {
-    ec = ::rename(from.c_str(), to.c_str()) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::rename(from.c_str(), to.c_str()) == 0 ? std::error_code{} : detail::file_error(errno);
   }
 
   using file_system::sync_directory;
@@ -188,10 +191,10 @@ class posix_file_system final : public file_system {
     const int fd =
         ::open(directory.empty() ? "." : directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-      ec = from_errno(errno);
+      ec = detail::file_error(errno);
       return;
     }
-    ec = ::fsync(fd) == 0 ? std::error_code{} : from_errno(errno);
+    ec = ::fsync(fd) == 0 ? std::error_code{} : detail::file_error(errno);
     ::close(fd);
   }
 
@@ -201,7 +204,7 @@ class posix_file_system final : public file_system {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
       if (errno != ENOENT && errno != ENOTDIR) {
-        ec = from_errno(errno);
+        ec = detail::file_error(errno);
       }
       return {};
     }
@@ -219,7 +222,8 @@ class posix_file_system final : public file_system {
 
   using file_system::remove;
   void remove(const std::filesystem::path& path, std::error_code& ec) override {
-    ec = (::unlink(path.c_str()) == 0 || errno == ENOENT) ? std::error_code{} : from_errno(errno);
+    ec = (::unlink(path.c_str()) == 0 || errno == ENOENT) ? std::error_code{}
+                                                          : detail::file_error(errno);
   }
 
   using file_system::set_attribute;
@@ -227,7 +231,7 @@ class posix_file_system final : public file_system {
                      std::string_view value, std::error_code& ec) override {
     ec = ::setxattr(path.c_str(), name.c_str(), value.data(), value.size(), 0) == 0
              ? std::error_code{}
-             : from_errno(errno);
+             : detail::file_error(errno);
   }
 
   using file_system::get_attribute;
@@ -238,7 +242,7 @@ class posix_file_system final : public file_system {
     const ssize_t n = ::getxattr(path.c_str(), name.c_str(), value, sizeof value);
     if (n < 0) {
       if (errno != ENODATA && errno != ENOTSUP) {
-        ec = from_errno(errno);
+        ec = detail::file_error(errno);
       }
       return std::nullopt;
     }

@@ -66,6 +66,10 @@ enum class error {
                                ///< not carry the whole resource either.
   body_not_replayable,         ///< An upload's body is a stream (stdin) that was read once; it
                                ///< cannot be sent again (a resume after pause()).
+
+  // Sessions.
+  unsupported_filesystem,  ///< A session's state directory is on a network file system (NFS,
+                           ///< SMB, ...), whose locks and syncs a journal cannot rely on.
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table
