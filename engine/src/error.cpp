@@ -120,6 +120,31 @@ entry describe(error e) noexcept {
     case error::unsupported_filesystem:
       return {"unsupported_filesystem", "the session's state directory is on a network file system",
               local_file};
+    case error::session_busy:
+      return {"session_busy", "another process runs this session", {.conflict = true}};
+    case error::journal_corrupt:
+      return {"journal_corrupt", "the session's journal is damaged", local_file};
+    case error::journal_too_new:
+      return {"journal_too_new", "the session's journal was written by a newer ferry", local_file};
+    case error::journal_unwritable:
+      return {"journal_unwritable", "the session's journal cannot be written", local_file};
+    case error::output_in_use:
+      return {
+          "output_in_use", "another task of the session writes to this path", {.conflict = true}};
+    case error::too_late:
+      return {"too_late", "the download is already finishing", usage_error};
+    case error::credentials_required:
+      return {"credentials_required",
+              "the server requires credentials and none were given",
+              {.http_status = true}};
+    case error::preempted:
+      return {"preempted", "a foreground task took the slot", {}};
+    case error::runner_stopped:
+      return {"runner_stopped", "the session's runner stopped", {}};
+    case error::retry_at:
+      return {"retry_at", "waiting for the next attempt", {}};
+    case error::waiting_for_credentials:
+      return {"waiting_for_credentials", "waiting for credentials", {}};
     case error::range_ignored:
       return {"range_ignored", "the server ignored the range request", {.resource_changed = true}};
     case error::range_not_satisfiable:

@@ -68,8 +68,22 @@ enum class error {
                                ///< cannot be sent again (a resume after pause()).
 
   // Sessions.
-  unsupported_filesystem,  ///< A session's state directory is on a network file system (NFS,
-                           ///< SMB, ...), whose locks and syncs a journal cannot rely on.
+  unsupported_filesystem,   ///< A session's state directory is on a network file system (NFS,
+                            ///< SMB, ...), whose locks and syncs a journal cannot rely on.
+  session_busy,             ///< Another process runs the session (it holds the runner lock).
+  journal_corrupt,          ///< The session's journal failed its integrity check or a row's
+                            ///< checksum; nothing was deleted (see the message for the file).
+  journal_too_new,          ///< The journal was written by a newer ferry (its schema version).
+  journal_unwritable,       ///< The journal cannot be written (disk full, I/O error): no task
+                            ///< starts, and nothing committed is lost (also a waiting reason).
+  output_in_use,            ///< Another live task of the session writes to the same path.
+  too_late,                 ///< A cancel that came after the download began to finish: it
+                            ///< completes.
+  credentials_required,     ///< The server asked for credentials that nobody can give.
+  preempted,                ///< A reason: a foreground task took the task's slot.
+  runner_stopped,           ///< A reason: the runner stopped (shutdown, a signal); queued again.
+  retry_at,                 ///< A reason: waiting for the next attempt's time.
+  waiting_for_credentials,  ///< A reason: waiting for a challenge's answer.
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table

@@ -5,13 +5,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
 
 #include "ferry/engine/error.hpp"
+#include "temp_directory.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -29,24 +29,7 @@ struct fake_environment {
   }
 };
 
-class scratch_directory {
- public:
-  scratch_directory() {
-    std::string pattern = (fs::temp_directory_path() / "ferry-session-config-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = pattern;
-  }
-  ~scratch_directory() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using scratch_directory = test::temp_directory;
 
 unsigned mode_of(const fs::path& p) {
   struct stat st {};

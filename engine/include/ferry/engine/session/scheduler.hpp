@@ -11,20 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "ferry/engine/session/task_state.hpp"
+
 namespace ferry::engine {
-
-/// A task's class: a higher class always starts first. Only `foreground` preempts.
-enum class task_priority { low, normal, high, foreground };
-
-/// How a group's members run: `parallel` as any other tasks, `serialized` one at a time in id
-/// order.
-enum class group_order { parallel, serialized };
-
-/// A task's identifier: >= 1, growing with the order tasks are added (SQLite AUTOINCREMENT).
-using task_id = std::uint64_t;
-
-/// When something is due (`clock_source::wall_time`).
-using wall_time = std::chrono::time_point<std::chrono::system_clock, std::chrono::nanoseconds>;
 
 /// What the scheduler knows of one task.
 struct schedule_entry {

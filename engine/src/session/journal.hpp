@@ -1,0 +1,132 @@
+// detail::journal — a session's lifecycle on disk (SQLite): its tasks with their ids, keys,
+// requests and states, and the events its owner has not yet acknowledged. The `.part.ferry`
+// record stays the authority for a file's bytes; the journal holds what happened to the tasks.
+// Engine-internal; the only file that includes <sqlite3.h> is journal.cpp.
+//
+// On disk: WAL, every write `BEGIN IMMEDIATE` with a busy timeout, `synchronous` FULL for
+// durability::power and NORMAL for durability::process, `secure_delete` on, the file 0600.
+// Versioned with `PRAGMA user_version` and migrated at open; a newer version is refused. At
+// open `PRAGMA quick_check` runs, and every task row carries a CRC-32C of its columns checked
+// whenever it is read: a damaged journal is `journal_corrupt`, and nothing is deleted.
+//
+// One journal is one connection, used by one thread at a time.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "ferry/engine/session/session_event.hpp"
+#include "ferry/engine/session/task_info.hpp"
+#include "ferry/engine/transfer/transfer.hpp"
+
+namespace ferry::engine::detail {
+
+struct journal_options {
+  /// power: `synchronous=FULL` (a commit survives a power loss); process: NORMAL (it survives a
+  /// killed process).
+  durability durable = durability::power;
+  /// The SQLite VFS to open through (tests register failing ones); empty: SQLite's default.
+  std::string vfs;
+  /// How long a write waits for another connection's transaction.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+/// A task as `add_task` stores it. `request`'s paths must be absolute.
+struct new_task {
+  transfer_request request;
+  std::string key;
+  std::string description;
+  task_priority priority = task_priority::normal;
+  std::string group;
+  group_order order = group_order::parallel;
+  std::optional<wall_time> earliest_begin;
+  /// Added paused rather than queued.
+  bool paused = false;
+  /// Keep the request's credentials (Authorization, Proxy-Authorization and Cookie fields, URL
+  /// userinfo) in the journal; otherwise they are withheld.
+  bool store_credentials = false;
+};
+
+/// One change of a task's row for `apply`, with the event it brings, if any.
+struct task_change {
+  task_id id = 0;
+  task_state state = task_state::queued;
+  std::error_code reason;
+  std::string message;
+  std::optional<wall_time> retry_at;
+  std::optional<event_kind> event;
+};
+
+class journal {
+ public:
+  /// The schema this code writes; a journal of a higher `user_version` is refused.
+  static constexpr int schema_version = 1;
+
+  /// Opens (creating it 0600, or migrating it) the journal at `file`. Errors: journal_corrupt
+  /// (not a database, a failed quick_check), journal_too_new, journal_unwritable (it cannot be
+  /// created or migrated), session_busy (another connection held it past the busy timeout).
+  /// `detail`, when given, receives a sentence for people naming the file and the next step.
+  [[nodiscard]] static std::unique_ptr<journal> open(const std::filesystem::path& file,
+                                                     const journal_options& options,
+                                                     std::error_code& ec,
+                                                     std::string* detail = nullptr);
+  ~journal();  // sqlite3_close_v2
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& file() const noexcept;
+  /// A sentence for people about `ec`, an error of this journal's: the file, what is wrong
+  /// (which row is damaged), and the next step.
+  [[nodiscard]] std::string explain(std::error_code ec) const;
+
+  struct added {
+    task_info task;
+    /// A task with the same key was already there: `task` is that one, nothing was written.
+    bool existed = false;
+  };
+  /// Stores a new task (queued, or paused), its id the next AUTOINCREMENT value. A key already
+  /// present returns that task instead. Errors: output_in_use (a live download of this journal
+  /// writes to the same output), invalid_argument (a relative path), and the journal's own.
+  [[nodiscard]] added add_task(const new_task& task, wall_time now, std::error_code& ec);
+
+  /// Applies `changes` in one transaction: each row's new state, and each change's event,
+  /// committed together. Returns each change's event seq (0 for a change with none). Errors:
+  /// invalid_argument (an unknown task; nothing is applied), journal_corrupt (a row's checksum),
+  /// and the journal's own (nothing is applied).
+  std::vector<std::uint64_t> apply(std::span<const task_change> changes, wall_time now,
+                                   std::error_code& ec);
+  /// A task's new class. Errors: invalid_argument (an unknown task) and the journal's own.
+  void set_priority(task_id id, task_priority priority, std::error_code& ec);
+
+  /// Every task, by id. Errors: journal_corrupt (a row's checksum, or a request that does not
+  /// decode) and the journal's own.
+  [[nodiscard]] std::vector<task_info> tasks(std::error_code& ec);
+  /// One task; empty when there is none with this id.
+  [[nodiscard]] std::optional<task_info> find(task_id id, std::error_code& ec);
+
+  /// The events not acknowledged, with a seq above `after`, in seq order.
+  [[nodiscard]] std::vector<session_event> unacknowledged(std::uint64_t after, std::error_code& ec);
+  /// Marks the event `seq` acknowledged (again: nothing happens); committed when this returns.
+  /// Errors: invalid_argument (no such event) and the journal's own.
+  void acknowledge(std::uint64_t seq, std::error_code& ec);
+  /// Removes the tasks in a final state since before `changed_before` whose events are all
+  /// acknowledged, with their events. Returns how many went.
+  std::size_t remove_finished(wall_time changed_before, std::error_code& ec);
+
+  /// Moves the WAL's pages into the database (when idle).
+  void checkpoint(std::error_code& ec);
+
+ private:
+  struct impl;
+  explicit journal(std::unique_ptr<impl> state) noexcept;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ferry::engine::detail
