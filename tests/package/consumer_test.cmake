@@ -22,7 +22,8 @@ run(${CMAKE_COMMAND} -S ${FERRY_SOURCE_DIR}/tests/package/consumer -B ${WORK_DIR
     -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=${CXX}
     "-DCMAKE_CXX_FLAGS=${flags}" "-DCMAKE_EXE_LINKER_FLAGS=${flags}"
     -DCMAKE_PREFIX_PATH=${prefix} -DFERRY_EXAMPLE=${FERRY_SOURCE_DIR}/examples/readme_example.cpp
-    -DFERRY_DOWNLOAD_EXAMPLE=${FERRY_SOURCE_DIR}/examples/download_example.cpp)
+    -DFERRY_DOWNLOAD_EXAMPLE=${FERRY_SOURCE_DIR}/examples/download_example.cpp
+    -DFERRY_SESSION_EXAMPLE=${FERRY_SOURCE_DIR}/examples/session_example.cpp)
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
 run(${WORK_DIR}/consumer/consumer)
 

@@ -21,6 +21,7 @@
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/io/tls_socket.hpp"
 #include "ferry/engine/session/scheduler.hpp"
+#include "ferry/engine/session/session.hpp"
 #include "ferry/engine/session/session_config.hpp"
 #include "ferry/engine/session/session_event.hpp"
 #include "ferry/engine/session/task_info.hpp"

@@ -1,0 +1,159 @@
+// ferry::engine::session — a named, journaled queue of downloads and uploads that outlives the
+// process: open it by identifier, add tasks, and hear what happened to them, including while
+// nobody listened.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "ferry/engine/io/clock.hpp"
+#include "ferry/engine/io/tls_context.hpp"
+#include "ferry/engine/session/session_config.hpp"
+#include "ferry/engine/session/session_event.hpp"
+#include "ferry/engine/session/task_info.hpp"
+#include "ferry/engine/session/task_state.hpp"
+#include "ferry/engine/transfer/client.hpp"
+#include "ferry/engine/transfer/transfer.hpp"
+
+namespace ferry::engine {
+
+namespace detail {
+class session_core;
+}
+
+/// Hears a session. Every call runs on the session's delegate thread (one per session, never a
+/// loop thread), one at a time, in order for each task, with no ferry lock held; a call may use
+/// the session's blocking functions. An exception thrown here is caught and dropped.
+class session_delegate {
+ public:
+  virtual ~session_delegate() = default;
+
+  /// A task changed state (`task.reason` says why when the system moved it).
+  virtual void on_state(const task_info& task) { (void)task; }
+  /// A running task moved bytes: at most once per `session_config::progress_interval`.
+  virtual void on_progress(task_id task, const transfer_progress& progress) {
+    (void)task;
+    (void)progress;
+  }
+  /// An outcome, committed to the journal before this call. Delivered at least once: an event
+  /// not acknowledged when the process stops comes again, with the same seq, after a
+  /// re-attach. `done` acknowledges it now; `later` leaves that to `session::acknowledge`.
+  virtual delivery on_event(const session_event& event) {
+    (void)event;
+    return delivery::done;
+  }
+  /// Every event the journal held when the session opened has been delivered.
+  virtual void on_all_events_delivered() {}
+};
+
+/// How a task is added.
+struct task_options {
+  /// The app's name for the task, unique in the session: a second add with this key returns
+  /// the first task (a retried add never duplicates). Empty: none.
+  std::string key;
+  std::string description;
+  task_priority priority = task_priority::normal;
+  std::string group;
+  group_order order = group_order::parallel;
+  /// Not started before this time.
+  std::optional<wall_time> earliest_begin;
+  /// Added paused: it starts after `resume`.
+  bool paused = false;
+  /// Keep the request's credentials in the journal (otherwise they are not written).
+  bool store_credentials = false;
+};
+
+/// What a session runs with (never stored).
+struct session_environment {
+  /// Options of the session's client; its per-host cap is the configuration's `per_host`.
+  client_options client;
+  /// TLS settings for https (empty: the system's CA store).
+  std::optional<tls_context> tls;
+  /// Time for transfers, and wall time for the journal and schedules; null: the real clock.
+  clock_source* time_source = nullptr;
+};
+
+/// A background session, run by this process (`session_runner::embedded`).
+///
+/// Opening takes the session's runner lock (`<state>/runner.lock`, an flock the kernel drops
+/// when the process dies) and its journal, restores every task with its id, key, state and
+/// options, queues the ones that were running (they resume from their partial files), delivers
+/// the events not yet acknowledged, then `on_all_events_delivered`, and starts scheduling. A
+/// second runner of the same session gets `session_busy`.
+///
+/// Closing (or destroying) stops running tasks at a checkpoint and leaves them `queued` with
+/// reason `runner_stopped`, never paused; the next open continues them.
+///
+/// All functions are safe from any thread. The blocking ones return `would_deadlock` on a loop
+/// thread. Every function has an error_code form and a throwing form.
+class session {
+ public:
+  /// Errors: invalid_argument (a bad identifier), session_busy, unsupported_filesystem,
+  /// journal_corrupt, journal_too_new, journal_unwritable, and the state directory's.
+  /// `delegate` (may be null) must outlive the session.
+  [[nodiscard]] static std::unique_ptr<session> open(const session_config& config,
+                                                     session_delegate* delegate,
+                                                     std::error_code& ec,
+                                                     session_environment environment = {});
+  [[nodiscard]] static std::unique_ptr<session> open(const session_config& config,
+                                                     session_delegate* delegate,
+                                                     session_environment environment = {});
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  /// Adds a download (`request.kind` download) or an upload, committed when this returns. A
+  /// relative output or body path is made absolute here. Errors: invalid_argument (a request
+  /// `validate` refuses, or an upload body that is not a file), output_in_use, output_exists
+  /// (a file is at the output and `overwrite` is off), journal_unwritable, would_deadlock.
+  task_info add(const transfer_request& request, const task_options& options, std::error_code& ec);
+  task_info add(const transfer_request& request, const task_options& options = {});
+
+  /// Stops a task at a checkpoint and keeps it `paused` until `resume`. A finished task:
+  /// invalid_argument. Unknown: invalid_argument.
+  void pause(task_id id, std::error_code& ec);
+  void pause(task_id id);
+  /// Queues a paused task again. Not paused: nothing happens.
+  void resume(task_id id, std::error_code& ec);
+  void resume(task_id id);
+  /// Cancels a task: its partial file and record go. A finished task: invalid_argument.
+  void cancel(task_id id, std::error_code& ec);
+  void cancel(task_id id);
+  void set_priority(task_id id, task_priority priority, std::error_code& ec);
+  void set_priority(task_id id, task_priority priority);
+
+  /// Every task, by id.
+  [[nodiscard]] std::vector<task_info> tasks(std::error_code& ec) const;
+  [[nodiscard]] std::vector<task_info> tasks() const;
+  /// One task; empty when the session has none with this id.
+  [[nodiscard]] std::optional<task_info> find(task_id id, std::error_code& ec) const;
+  [[nodiscard]] std::optional<task_info> find(task_id id) const;
+  /// A running task's progress; empty when it is not running.
+  [[nodiscard]] std::optional<transfer_progress> progress(task_id id) const;
+
+  /// Acknowledges an event that the delegate answered `later`. Committed when this returns.
+  void acknowledge(std::uint64_t seq, std::error_code& ec);
+  void acknowledge(std::uint64_t seq);
+
+  /// Blocks until no task is queued, running or waiting, and every event so far has been
+  /// handed to the delegate, or `limit` passed (`timed_out`).
+  void wait_idle(std::chrono::milliseconds limit, std::error_code& ec);
+  void wait_idle(std::chrono::milliseconds limit);
+
+  /// Stops the session as the destructor does; later calls fail with `operation_aborted`.
+  void close();
+
+  [[nodiscard]] const std::string& identifier() const noexcept;
+  [[nodiscard]] const std::filesystem::path& state_directory() const noexcept;
+
+ private:
+  explicit session(std::shared_ptr<detail::session_core> core) noexcept;
+  std::shared_ptr<detail::session_core> core_;
+};
+
+}  // namespace ferry::engine

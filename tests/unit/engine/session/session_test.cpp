@@ -1,0 +1,400 @@
+// A session run by this process against ferry's scripted server on loopback: tasks added,
+// run and finished; events delivered at least once, again after a re-attach until
+// acknowledged, never after; one runner; pause, resume and cancel; tasks a closed runner held
+// continue in the next one.
+#include "ferry/engine/session/session.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "ferry/engine/error.hpp"
+#include "ferry/engine/transfer/download.hpp"
+#include "resource_responder.hpp"
+#include "scripted_server.hpp"
+#include "temp_directory.hpp"
+#include "test_scale.hpp"
+
+namespace ferry::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using test::resource_fault;
+using test::resource_responder;
+using test::scripted_server;
+
+// Records what the delegate hears; answers events with `answer`.
+class recording_delegate : public session_delegate {
+ public:
+  explicit recording_delegate(delivery answer = delivery::done) : answer_(answer) {}
+
+  void on_state(const task_info& task) override {
+    std::lock_guard lock{mutex_};
+    states_[task.id].push_back(task.state);
+    reasons_[task.id].push_back(task.reason);
+  }
+  delivery on_event(const session_event& event) override {
+    std::lock_guard lock{mutex_};
+    events_.push_back(event);
+    return answer_;
+  }
+  void on_all_events_delivered() override {
+    std::lock_guard lock{mutex_};
+    ++all_delivered_;
+  }
+
+  std::vector<session_event> events() const {
+    std::lock_guard lock{mutex_};
+    return events_;
+  }
+  std::vector<task_state> states(task_id id) const {
+    std::lock_guard lock{mutex_};
+    const auto it = states_.find(id);
+    return it == states_.end() ? std::vector<task_state>{} : it->second;
+  }
+  std::vector<std::error_code> reasons(task_id id) const {
+    std::lock_guard lock{mutex_};
+    const auto it = reasons_.find(id);
+    return it == reasons_.end() ? std::vector<std::error_code>{} : it->second;
+  }
+  int all_delivered() const {
+    std::lock_guard lock{mutex_};
+    return all_delivered_;
+  }
+
+ private:
+  delivery answer_;
+  mutable std::mutex mutex_;
+  std::vector<session_event> events_;
+  std::map<task_id, std::vector<task_state>> states_;
+  std::map<task_id, std::vector<std::error_code>> reasons_;
+  int all_delivered_ = 0;
+};
+
+class SessionTest : public ::testing::Test {
+ protected:
+  session_config config() const {
+    session_config c;
+    c.identifier = "test";
+    c.state_directory = scratch_ / "state";
+    c.durable = durability::process;
+    c.progress_interval = 50ms;
+    c.retry.initial_delay = 1ms;
+    c.retry.max_delay = 5ms;
+    return c;
+  }
+
+  std::unique_ptr<session> open(session_delegate* delegate) {
+    std::error_code ec;
+    auto s = session::open(config(), delegate, ec);
+    EXPECT_FALSE(ec) << ec.message();
+    return s;
+  }
+
+  transfer_request download_of(const scripted_server& server, const std::string& name) const {
+    transfer_request r;
+    r.kind = transfer_kind::download;
+    r.url = http::url::parse("http://127.0.0.1:" + std::to_string(server.port()) + "/" + name);
+    r.output = scratch_ / name;
+    r.retry.initial_delay = 1ms;
+    r.retry.max_delay = 5ms;
+    r.durable = durability::process;
+    return r;
+  }
+
+  static void wait_idle(session& s) {
+    std::error_code ec;
+    s.wait_idle(30s, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+
+  test::temp_directory scratch_{"session"};
+};
+
+TEST_F(SessionTest, ADownloadRunsToItsFileAndItsCompletionIsDeliveredAndAcknowledged) {
+  const std::string body = test::version_bytes(200'000, 0);
+  scripted_server server{
+      resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  recording_delegate delegate;
+  task_id id = 0;
+  {
+    auto s = open(&delegate);
+    const task_info added = s->add(download_of(server, "a.bin"), {});
+    id = added.id;
+    EXPECT_EQ(id, 1U);
+    EXPECT_EQ(added.state, task_state::queued);
+    wait_idle(*s);
+    EXPECT_EQ(s->find(id)->state, task_state::completed);
+  }
+  EXPECT_TRUE(test::read_file(scratch_ / "a.bin") == body);
+  const auto events = delegate.events();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].task, id);
+  EXPECT_EQ(events[0].kind, event_kind::completed);
+  const auto states = delegate.states(id);
+  ASSERT_GE(states.size(), 2U);
+  EXPECT_EQ(states.front(), task_state::running);
+  EXPECT_EQ(states.back(), task_state::completed);
+
+  // Acknowledged by `done`: a re-attach delivers nothing again, and says so.
+  recording_delegate again;
+  auto s = open(&again);
+  wait_idle(*s);
+  EXPECT_TRUE(again.events().empty());
+  EXPECT_EQ(again.all_delivered(), 1);
+  EXPECT_EQ(s->find(id)->state, task_state::completed);
+}
+
+TEST_F(SessionTest, ASecondRunnerOfTheSameSessionIsBusy) {
+  auto first = open(nullptr);
+  ASSERT_TRUE(first);
+  std::error_code ec;
+  EXPECT_FALSE(session::open(config(), nullptr, ec));
+  EXPECT_EQ(ec, error::session_busy);
+  first.reset();
+  EXPECT_TRUE(session::open(config(), nullptr, ec));  // the lock went with the first
+  EXPECT_FALSE(ec);
+}
+
+TEST_F(SessionTest, EventsNotAcknowledgedComeAgainAfterAReattachWithTheSameSeq) {
+  const std::string body = test::version_bytes(10'000, 0);
+  scripted_server server{
+      resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  std::uint64_t seq = 0;
+  {
+    recording_delegate deferring{delivery::later};
+    auto s = open(&deferring);
+    (void)s->add(download_of(server, "a"), {});
+    wait_idle(*s);
+    ASSERT_EQ(deferring.events().size(), 1U);
+    seq = deferring.events()[0].seq;
+  }  // the process "stops" with the event delivered and not acknowledged
+  {
+    recording_delegate deferring{delivery::later};
+    auto s = open(&deferring);
+    wait_idle(*s);
+    ASSERT_EQ(deferring.events().size(), 1U);
+    EXPECT_EQ(deferring.events()[0].seq, seq);
+    EXPECT_EQ(deferring.events()[0].kind, event_kind::completed);
+    s->acknowledge(seq);  // the owner's own work is done
+  }
+  recording_delegate last;
+  auto s = open(&last);
+  wait_idle(*s);
+  EXPECT_TRUE(last.events().empty());
+  EXPECT_EQ(last.all_delivered(), 1);
+  std::error_code ec;
+  s->acknowledge(seq + 1000, ec);
+  EXPECT_EQ(ec, error::invalid_argument);
+}
+
+TEST_F(SessionTest, ATaskARunnerHeldWhenItClosedContinuesInTheNextRunner) {
+  const std::string body = test::version_bytes(400'000, 0);
+  // The first answer stops after a part of the body and then hangs: the runner closes while
+  // the task runs. Later answers are whole.
+  scripted_server server{resource_responder({{body, "\"v0\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.cut_body_at = 150'000;
+      f.stall = 0ms;
+    }
+    return f;
+  })};
+  recording_delegate first;
+  task_id id = 0;
+  {
+    auto s = open(&first);
+    transfer_request r = download_of(server, "big");
+    r.retry.initial_delay = 60s;  // the cut is retried only after the runner is gone
+    r.retry.max_delay = 60s;
+    id = s->add(r, {}).id;
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (s->find(id)->state != task_state::waiting &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_EQ(s->find(id)->state, task_state::waiting);
+    EXPECT_EQ(s->find(id)->reason, error::retry_at);
+  }
+  EXPECT_TRUE(fs::exists(partial_path(scratch_ / "big")));
+  recording_delegate second;
+  auto s = open(&second);
+  wait_idle(*s);  // resumed, not waiting 60 s: a new runner starts the task afresh
+  const auto t = s->find(id);
+  EXPECT_EQ(t->state, task_state::completed);
+  EXPECT_TRUE(test::read_file(scratch_ / "big") == body);
+  const auto reasons = first.reasons(id);
+  ASSERT_FALSE(reasons.empty());
+  EXPECT_EQ(reasons.back(), error::runner_stopped);  // queued by the close, never paused
+  EXPECT_EQ(first.states(id).back(), task_state::queued);
+  const auto requests = server.requests();
+  ASSERT_GE(requests.size(), 2U);
+  EXPECT_NE(requests.back().find("Range: bytes=150000-"), std::string::npos) << requests.back();
+}
+
+TEST_F(SessionTest, APausedTaskStaysPausedAcrossAReattachUntilResumed) {
+  const std::string body = test::version_bytes(50'000, 0);
+  scripted_server server{
+      resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  task_id id = 0;
+  {
+    auto s = open(nullptr);
+    task_options o;
+    o.paused = true;
+    id = s->add(download_of(server, "p"), o).id;
+    wait_idle(*s);  // a paused task does not keep the session busy
+    EXPECT_EQ(s->find(id)->state, task_state::paused);
+  }
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  wait_idle(*s);
+  EXPECT_EQ(s->find(id)->state, task_state::paused);
+  EXPECT_TRUE(server.requests().empty());
+  s->resume(id);
+  wait_idle(*s);
+  EXPECT_EQ(s->find(id)->state, task_state::completed);
+  EXPECT_TRUE(test::read_file(scratch_ / "p") == body);
+}
+
+TEST_F(SessionTest, CancelEndsATaskWithItsEventAndRemovesItsPartialFile) {
+  scripted_server server{
+      resource_responder({{test::version_bytes(100'000, 0), "\"v0\"", ""}}, [](std::size_t) {
+        resource_fault f;
+        f.cut_body_at = 40'000;  // never finishes: each attempt is cut
+        return f;
+      })};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  transfer_request r = download_of(server, "c");
+  r.retry.initial_delay = 60s;
+  r.retry.max_delay = 60s;
+  const task_id id = s->add(r, {}).id;
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (s->find(id)->state != task_state::waiting && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  s->cancel(id);
+  wait_idle(*s);
+  EXPECT_EQ(s->find(id)->state, task_state::cancelled);
+  const auto events = delegate.events();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].kind, event_kind::cancelled);
+  EXPECT_FALSE(fs::exists(partial_path(scratch_ / "c")));
+  EXPECT_FALSE(fs::exists(scratch_ / "c"));
+  std::error_code ec;
+  s->cancel(id, ec);  // final now
+  EXPECT_EQ(ec, error::invalid_argument);
+}
+
+TEST_F(SessionTest, AFailedTaskSaysWhyInItsEvent) {
+  scripted_server server{resource_responder({{"x", "\"v0\"", ""}}, [](std::size_t) {
+    resource_fault f;
+    f.status = 404;
+    return f;
+  })};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  const task_id id = s->add(download_of(server, "missing"), {}).id;
+  wait_idle(*s);
+  const auto t = s->find(id);
+  EXPECT_EQ(t->state, task_state::failed);
+  EXPECT_EQ(t->reason, error::http_error_status);
+  const auto events = delegate.events();
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].kind, event_kind::failed);
+  EXPECT_EQ(events[0].code, error::http_error_status);
+  EXPECT_NE(events[0].message.find("404"), std::string::npos) << events[0].message;
+  EXPECT_FALSE(fs::exists(scratch_ / "missing"));
+}
+
+TEST_F(SessionTest, AKeyAddsOnceAndTwoTasksMayNotShareAnOutput) {
+  scripted_server server{resource_responder({{"x", "\"v0\"", ""}}, [](std::size_t) {
+    resource_fault f;
+    f.stall = 200ms;
+    return f;
+  })};
+  auto s = open(nullptr);
+  task_options o;
+  o.key = "once";
+  o.paused = true;
+  const auto first = s->add(download_of(server, "k"), o);
+  const auto second = s->add(download_of(server, "k"), o);
+  EXPECT_EQ(first.id, second.id);
+  std::error_code ec;
+  (void)s->add(download_of(server, "k"), {}, ec);
+  EXPECT_EQ(ec, error::output_in_use);
+  transfer_request relative = download_of(server, "k2");
+  relative.output = "relative-output";
+  task_options paused;
+  paused.paused = true;
+  const auto made_absolute = s->add(relative, paused);
+  EXPECT_TRUE(made_absolute.request.output.is_absolute());
+  EXPECT_EQ(s->tasks().size(), 2U);
+}
+
+// A delegate may call the session's blocking functions; waiting for itself is refused.
+class calling_delegate : public session_delegate {
+ public:
+  session* owner = nullptr;
+  std::mutex mutex;
+  std::optional<task_state> seen;
+  std::error_code wait_error;
+
+  delivery on_event(const session_event& event) override {
+    const auto t = owner->find(event.task);
+    std::error_code ec;
+    owner->wait_idle(1s, ec);
+    std::lock_guard lock{mutex};
+    seen = t ? std::optional{t->state} : std::nullopt;
+    wait_error = ec;
+    return delivery::done;
+  }
+};
+
+TEST_F(SessionTest, TheDelegateMayCallTheSessionButNotWaitForItself) {
+  scripted_server server{
+      resource_responder({{"hello", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  calling_delegate delegate;
+  auto s = open(&delegate);
+  delegate.owner = s.get();
+  (void)s->add(download_of(server, "d"), {});
+  wait_idle(*s);
+  std::lock_guard lock{delegate.mutex};
+  EXPECT_EQ(delegate.seen, task_state::completed);
+  EXPECT_EQ(delegate.wait_error, error::would_deadlock);
+}
+
+TEST_F(SessionTest, ManyTasksEachEndOnceWithOneEventEach) {
+  const std::size_t count = std::max<std::size_t>(test::scaled(200), 20);
+  const std::string body = test::version_bytes(2'000, 0);
+  scripted_server server{resource_responder(
+      {{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; }, count * 4)};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  std::set<task_id> ids;
+  for (std::size_t i = 0; i < count; ++i) {
+    ids.insert(s->add(download_of(server, "f" + std::to_string(i)), {}).id);
+  }
+  wait_idle(*s);
+  std::multiset<task_id> completed;
+  for (const auto& e : delegate.events()) {
+    EXPECT_EQ(e.kind, event_kind::completed);
+    completed.insert(e.task);
+  }
+  EXPECT_EQ(completed.size(), count);
+  EXPECT_EQ(std::set<task_id>(completed.begin(), completed.end()), ids);
+  for (std::size_t i = 0; i < count; ++i) {
+    ASSERT_TRUE(test::read_file(scratch_ / ("f" + std::to_string(i))) == body) << i;
+  }
+}
+
+}  // namespace
+}  // namespace ferry::engine
