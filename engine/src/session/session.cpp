@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -115,10 +117,15 @@ class session_core : public std::enable_shared_from_this<session_core> {
     client_.emplace(loop_, environment_.tls ? *environment_.tls : tls_context{}, client);
     deliverer_ = std::make_unique<work_thread>();
     worker_ = std::make_unique<work_thread>([this] { return on_idle(); });
-    for (const session_event& e : events) {
-      deliver(e);
-    }
-    to_delegate([](session_delegate& d) { d.on_all_events_delivered(); });
+    // The first job: posted once worker_ is set (what the loop's callbacks read), it hands the
+    // restored events over before any live call, and only then does scheduling begin.
+    (void)worker_->post([this, restored = std::move(events)] {
+      for (const session_event& e : restored) {
+        deliver(e);
+      }
+      to_delegate([](session_delegate& d) { d.on_all_events_delivered(); });
+      scheduling_ = true;
+    });
   }
 
   // ---- the public calls, each run on the journal thread -----------------------------------
@@ -139,10 +146,14 @@ class session_core : public std::enable_shared_from_this<session_core> {
     std::promise<std::pair<result, std::error_code>> done;
     auto future = done.get_future();
     const bool posted = worker_->post([&] {
-      std::error_code job_ec;
-      result r = job(job_ec);
-      refresh_idle();  // before the caller returns: a wait_idle right after sees this call
-      done.set_value({std::move(r), job_ec});
+      try {
+        std::error_code job_ec;
+        result r = job(job_ec);
+        refresh_idle();  // before the caller returns: a wait_idle right after sees this call
+        done.set_value({std::move(r), job_ec});
+      } catch (...) {
+        done.set_exception(std::current_exception());  // rethrown on the caller's thread
+      }
     });
     if (!posted) {
       ec = error::operation_aborted;
@@ -202,9 +213,13 @@ class session_core : public std::enable_shared_from_this<session_core> {
       if (t == nullptr || t->state == task_state::paused) {
         return 0;
       }
+      change(*t, task_state::paused, {}, {}, {}, jec);  // committed first, then acted on
+      if (jec) {
+        return 0;
+      }
       stop_running(id);
       scheduler_.remove(id);
-      change(*t, task_state::paused, {}, {}, {}, jec);
+      start_when_stopped_.erase(id);
       return 0;
     });
   }
@@ -230,17 +245,23 @@ class session_core : public std::enable_shared_from_this<session_core> {
         return 0;
       }
       scheduler_.remove(id);
-      if (auto it = running_.find(id); it != running_.end()) {
-        it->second.cancelling = true;
-        cancel_transfer(it->second);  // completes with operation_aborted: on_end journals it
-        return 0;
+      start_when_stopped_.erase(id);
+      // A run in flight, or stopped and not yet ended, is cancelled itself: it removes its
+      // files and completes with operation_aborted, and on_end journals the outcome (which
+      // may be a completion that came first).
+      for (auto* runs : {&running_, &stopping_}) {
+        if (auto it = runs->find(id); it != runs->end() && (it->second.down || it->second.up)) {
+          it->second.cancelling = true;
+          cancel_transfer(it->second);
+          return 0;
+        }
       }
-      if (t->request.kind == transfer_kind::download) {
+      change(*t, task_state::cancelled, {}, {}, event_kind::cancelled, jec);
+      if (!jec && t->request.kind == transfer_kind::download) {
         std::error_code ignored;
         std::filesystem::remove(partial_path(t->request.output), ignored);
         std::filesystem::remove(record_path(t->request.output), ignored);
       }
-      change(*t, task_state::cancelled, {}, {}, event_kind::cancelled, jec);
       return 0;
     });
   }
@@ -317,6 +338,12 @@ class session_core : public std::enable_shared_from_this<session_core> {
 
   // Stops the runner: running tasks go back to queued (runner_stopped) at a checkpoint.
   void close() {
+    if ((deliverer_ && deliverer_->running_here()) || loop_.running_in_this_thread()) {
+      // The thread would wait for itself: a misuse that no error code can report from a
+      // destructor, so say so plainly.
+      std::fputs("ferry: a session was closed on its own delegate or loop thread\n", stderr);
+      std::abort();
+    }
     if (closed_.exchange(true) || !worker_) {
       return;
     }
@@ -342,9 +369,13 @@ class session_core : public std::enable_shared_from_this<session_core> {
     while (stopping_count_.load() > 0 && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(5ms);
     }
-    worker_->stop();
-    loop_.shutdown();
+    // The delegate hears the rest first, while the journal thread can still commit its
+    // acknowledgements; then the journal thread drains; then no transfer is left for the loop.
     deliverer_->stop();
+    worker_->stop();
+    running_.clear();
+    stopping_.clear();
+    loop_.shutdown();
     { std::lock_guard lock{idle_mutex_}; }
     idle_changed_.notify_all();
   }
@@ -399,8 +430,10 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // The scheduler's turn, whenever the journal thread has nothing queued. Returns how long it
   // may sleep.
   std::chrono::milliseconds on_idle() {
-    reap_stopped();
-    std::chrono::milliseconds sleep{stopping_.empty() ? 200 : 5};
+    std::chrono::milliseconds sleep{200};
+    if (!scheduling_) {
+      return sleep;  // before the first job: not idle yet, the restored events are not handed over
+    }
     if (!closed_.load() && !journal_broken_) {
       const wall_time now = clock_.wall_now();
       const schedule_decision d = scheduler_.decide(now);
@@ -421,12 +454,13 @@ class session_core : public std::enable_shared_from_this<session_core> {
     return sleep;
   }
 
-  // Idle: no task queued, running or waiting.
+  // Idle: no task queued, running or waiting, and no stopped run whose end is still due.
   void refresh_idle() {
-    const bool idle = std::none_of(tasks_.begin(), tasks_.end(), [](const auto& entry) {
-      const task_state s = entry.second.state;
-      return s == task_state::queued || s == task_state::running || s == task_state::waiting;
-    });
+    const bool idle =
+        stopping_.empty() && std::none_of(tasks_.begin(), tasks_.end(), [](const auto& entry) {
+          const task_state s = entry.second.state;
+          return s == task_state::queued || s == task_state::running || s == task_state::waiting;
+        });
     {
       std::lock_guard lock{idle_mutex_};
       idle_ = idle;
@@ -460,6 +494,11 @@ class session_core : public std::enable_shared_from_this<session_core> {
     };
     std::error_code ec;
     change(t, task_state::running, {}, {}, {}, ec);
+    if (ec) {
+      running_.erase(id);
+      scheduler_.stopped(id);  // queued again; no start while the journal is broken
+      return;
+    }
     if (t.request.kind == transfer_kind::download) {
       download_options tuning;
       tuning.progress_interval = config_.progress_interval;
@@ -476,7 +515,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   // Stops a running task's transfer at a checkpoint (the partial file and record stay). The
   // transfer is kept until it says it paused — or that it finished first, which on_end then
   // journals — and destroyed then, which ends its operation and frees its files for the next
-  // run (see reap_stopped).
+  // run (see on_transfer_event's `paused`).
   void stop_running(task_id id) {
     const auto it = running_.find(id);
     if (it == running_.end()) {
@@ -493,18 +532,6 @@ class session_core : public std::enable_shared_from_this<session_core> {
     }
   }
 
-  // Destroys the stopped transfers that have paused: their operations end (operation_aborted),
-  // and on_end lets their tasks run again.
-  void reap_stopped() {
-    for (auto& [id, a] : stopping_) {
-      const bool has_transfer = a.down || a.up;
-      if (has_transfer && (a.down ? a.down->state() : a.up->state()) == transfer_state::paused) {
-        a.down.reset();
-        a.up.reset();
-      }
-    }
-  }
-
   void cancel_transfer(active_task& a) {
     if (a.down) {
       a.down->cancel();
@@ -514,6 +541,17 @@ class session_core : public std::enable_shared_from_this<session_core> {
   }
 
   void on_transfer_event(task_id id, std::uint64_t generation, const transfer_event& event) {
+    if (const auto s = stopping_.find(id);
+        s != stopping_.end() && s->second.generation == generation) {
+      // A stopped run that has paused (its record saved, nothing in flight): destroying it
+      // ends its operation with operation_aborted and frees its files. One that finished
+      // first never says `paused`; its end is journaled by on_end.
+      if (event.kind == transfer_event_kind::paused) {
+        s->second.down.reset();
+        s->second.up.reset();
+      }
+      return;
+    }
     const auto it = running_.find(id);
     if (it == running_.end() || it->second.generation != generation) {
       return;
@@ -555,7 +593,8 @@ class session_core : public std::enable_shared_from_this<session_core> {
       if (a.down || a.up) {
         finish(id, a);  // it finished before the pause took effect
       }
-      if (start_when_stopped_.erase(id) != 0 && !closed_.load() && !is_final(tasks_.at(id).state)) {
+      if (start_when_stopped_.erase(id) != 0 && !closed_.load() &&
+          tasks_.at(id).state == task_state::queued) {
         start(id);
       }
       return;
@@ -586,7 +625,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
     }
     task_info& t = tasks_.at(id);
     std::error_code ec;
-    if (outcome == error::operation_aborted && !a.cancelling) {
+    if ((outcome == error::operation_aborted && !a.cancelling) || is_final(t.state)) {
       return;
     }
     scheduler_.remove(id);
@@ -653,6 +692,9 @@ class session_core : public std::enable_shared_from_this<session_core> {
   session_environment environment_;
   clock_source& clock_;
 
+  // Before the transfers below: they go first, while their loop still exists.
+  io_loop loop_;
+  std::optional<client> client_;
   std::unique_ptr<runner_lock> lock_;
   std::unique_ptr<journal> journal_;
   scheduler scheduler_;
@@ -662,6 +704,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
   std::set<task_id> start_when_stopped_;     // started again before that completion
   std::uint64_t generation_ = 0;
   bool journal_broken_ = false;
+  bool scheduling_ = false;  // set by the journal thread's first job
 
   std::atomic<bool> closed_{false};
   std::atomic<int> stopping_count_{0};
@@ -670,8 +713,6 @@ class session_core : public std::enable_shared_from_this<session_core> {
   bool idle_ = false;
   std::atomic<int> pending_deliveries_{0};
 
-  io_loop loop_;
-  std::optional<client> client_;
   std::unique_ptr<work_thread> deliverer_;
   std::unique_ptr<work_thread> worker_;
 };

@@ -58,7 +58,12 @@ class work_thread {
         std::function<void()> job = std::move(jobs_.front());
         jobs_.pop_front();
         lock.unlock();
-        job();
+        try {
+          job();
+        } catch (...) {
+          // A job's failure is its own to report (call() hands it to its caller); it must not
+          // end the thread that every other job needs.
+        }
         lock.lock();
         continue;
       }

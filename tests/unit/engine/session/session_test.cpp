@@ -264,6 +264,40 @@ TEST_F(SessionTest, APausedTaskStaysPausedAcrossAReattachUntilResumed) {
   EXPECT_TRUE(test::read_file(scratch_ / "p") == body);
 }
 
+// Paused while it runs and resumed at once: the next run waits for the stopped one to let go of
+// the partial file, then continues from its bytes.
+TEST_F(SessionTest, PauseAndAnImmediateResumeContinueFromTheBytesOnDisk) {
+  const std::string body = test::version_bytes(300'000, 0);
+  scripted_server server{resource_responder({{body, "\"v0\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    if (i == 0) {
+      f.cut_body_at = 100'000;
+    }
+    return f;
+  })};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  transfer_request r = download_of(server, "pr");
+  r.retry.initial_delay = 60s;  // only a new run continues it
+  r.retry.max_delay = 60s;
+  const task_id id = s->add(r, {}).id;
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (s->find(id)->state != task_state::waiting && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(5ms);
+  }
+  s->pause(id);
+  EXPECT_EQ(s->find(id)->state, task_state::paused);
+  s->resume(id);
+  wait_idle(*s);
+  EXPECT_EQ(s->find(id)->state, task_state::completed);
+  EXPECT_TRUE(test::read_file(scratch_ / "pr") == body);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2U);
+  EXPECT_NE(requests[1].find("Range: bytes=100000-"), std::string::npos) << requests[1];
+  ASSERT_EQ(delegate.events().size(), 1U);
+  EXPECT_EQ(delegate.events()[0].kind, event_kind::completed);
+}
+
 TEST_F(SessionTest, CancelEndsATaskWithItsEventAndRemovesItsPartialFile) {
   scripted_server server{
       resource_responder({{test::version_bytes(100'000, 0), "\"v0\"", ""}}, [](std::size_t) {

@@ -90,7 +90,9 @@ struct session_environment {
 /// reason `runner_stopped`, never paused; the next open continues them.
 ///
 /// All functions are safe from any thread. The blocking ones return `would_deadlock` on a loop
-/// thread. Every function has an error_code form and a throwing form.
+/// thread. Every function has an error_code form and a throwing form. Closing or destroying the
+/// session from its own delegate (or a loop thread) would wait for itself: it aborts the
+/// process with a message; close it from another thread.
 class session {
  public:
   /// Errors: invalid_argument (a bad identifier), session_busy, unsupported_filesystem,
@@ -145,7 +147,8 @@ class session {
   void wait_idle(std::chrono::milliseconds limit, std::error_code& ec);
   void wait_idle(std::chrono::milliseconds limit);
 
-  /// Stops the session as the destructor does; later calls fail with `operation_aborted`.
+  /// Stops the session as the destructor does (not from the delegate: see above); later calls
+  /// fail with `operation_aborted`.
   void close();
 
   [[nodiscard]] const std::string& identifier() const noexcept;
