@@ -25,6 +25,7 @@
 #include "ferry/engine/session/session_config.hpp"
 #include "ferry/engine/session/session_event.hpp"
 #include "ferry/engine/session/task_info.hpp"
+#include "ferry/engine/session/task_options.hpp"
 #include "ferry/engine/session/task_state.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/body_source.hpp"

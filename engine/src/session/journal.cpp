@@ -619,8 +619,8 @@ journal::added journal::add_task(const new_task& task, wall_time now, std::error
     return result;
   }
   impl_->write(ec, [&](std::error_code& wec) {
-    if (!task.key.empty()) {
-      if (auto existing = impl_->row_by_key(task.key, wec); existing && !wec) {
+    if (!task.options.key.empty()) {
+      if (auto existing = impl_->row_by_key(task.options.key, wec); existing && !wec) {
         result.task = to_info(*existing, wec, impl_->problem);
         result.existed = true;
         return;
@@ -641,27 +641,27 @@ journal::added journal::add_task(const new_task& task, wall_time now, std::error
     if (wec) {
       return;
     }
-    const encoded_request encoded = encode_request(request, task.store_credentials);
+    const encoded_request encoded = encode_request(request, task.options.store_credentials);
     (void)decode_request(encoded.json, wec);
     if (wec) {
       wec = error::invalid_argument;  // a request that would not come back (an empty URL)
       return;
     }
-    if (!task.key.empty()) {
-      r.key = task.key;
+    if (!task.options.key.empty()) {
+      r.key = task.options.key;
     }
     r.kind = kind_name(request.kind);
-    r.description = task.description;
+    r.description = task.options.description;
     r.request = encoded.json;
     r.secrets_withheld = encoded.secrets_withheld ? 1 : 0;
     if (download) {
       r.output = request.output.string();
     }
-    r.priority = to_string(task.priority);
-    r.group = task.group;
-    r.order = to_string(task.order);
-    r.earliest_begin = maybe_ns(task.earliest_begin);
-    r.state = to_string(task.paused ? task_state::paused : task_state::queued);
+    r.priority = to_string(task.options.priority);
+    r.group = task.options.group;
+    r.order = to_string(task.options.order);
+    r.earliest_begin = maybe_ns(task.options.earliest_begin);
+    r.state = to_string(task.options.paused ? task_state::paused : task_state::queued);
     r.created = to_ns(now);
     r.changed = r.created;
     impl_->store(r, true, wec);

@@ -24,6 +24,7 @@
 
 #include "ferry/engine/session/session_event.hpp"
 #include "ferry/engine/session/task_info.hpp"
+#include "ferry/engine/session/task_options.hpp"
 #include "ferry/engine/transfer/transfer.hpp"
 
 namespace ferry::engine::detail {
@@ -41,17 +42,7 @@ struct journal_options {
 /// A task as `add_task` stores it. `request`'s paths must be absolute.
 struct new_task {
   transfer_request request;
-  std::string key;
-  std::string description;
-  task_priority priority = task_priority::normal;
-  std::string group;
-  group_order order = group_order::parallel;
-  std::optional<wall_time> earliest_begin;
-  /// Added paused rather than queued.
-  bool paused = false;
-  /// Keep the request's credentials (Authorization, Proxy-Authorization and Cookie fields, URL
-  /// userinfo) in the journal; otherwise they are withheld.
-  bool store_credentials = false;
+  task_options options;
 };
 
 /// One change of a task's row for `apply`, with the event it brings, if any.

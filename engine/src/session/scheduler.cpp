@@ -128,28 +128,25 @@ struct scheduler::impl {
         foreground_head = head.id;
       }
     }
-    if (h.indexed_startable != startable_head) {
-      if (h.indexed_startable) {
-        startable.erase(*h.indexed_startable);
-        ++steps;
-      }
-      if (startable_head) {
-        startable.insert(*startable_head);
-        ++steps;
-      }
-      h.indexed_startable = startable_head;
+    reindex(startable, h.indexed_startable, startable_head);
+    reindex(foreground_heads, h.indexed_foreground, foreground_head);
+  }
+
+  // Moves a host's entry in `index` from what it was (`indexed`) to `wanted`.
+  template <class Index, class Key>
+  void reindex(Index& index, std::optional<Key>& indexed, const std::optional<Key>& wanted) {
+    if (indexed == wanted) {
+      return;
     }
-    if (h.indexed_foreground != foreground_head) {
-      if (h.indexed_foreground) {
-        foreground_heads.erase(*h.indexed_foreground);
-        ++steps;
-      }
-      if (foreground_head) {
-        foreground_heads.insert(*foreground_head);
-        ++steps;
-      }
-      h.indexed_foreground = foreground_head;
+    if (indexed) {
+      index.erase(*indexed);
+      ++steps;
     }
+    if (wanted) {
+      index.insert(*wanted);
+      ++steps;
+    }
+    indexed = wanted;
   }
 
   void make_ready(task_record& t) {

@@ -182,16 +182,7 @@ class session_core : public std::enable_shared_from_this<session_core> {
       if (jec) {
         return {};
       }
-      new_task t;
-      t.request = request;
-      t.key = options.key;
-      t.description = options.description;
-      t.priority = options.priority;
-      t.group = options.group;
-      t.order = options.order;
-      t.earliest_begin = options.earliest_begin;
-      t.paused = options.paused;
-      t.store_credentials = options.store_credentials;
+      const new_task t{request, options};
       auto added = journal_->add_task(t, clock_.wall_now(), jec);
       if (jec || added.existed) {
         return added.task;

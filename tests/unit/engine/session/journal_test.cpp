@@ -72,13 +72,13 @@ TEST_F(JournalTest, TaskIdsGrowFromOneAndAreNeverReusedAcrossReopens) {
 TEST_F(JournalTest, ATaskKeepsEverythingItWasAddedWith) {
   auto j = open_journal();
   new_task t = download_to("file.iso");
-  t.key = "nightly-iso";
-  t.description = "the nightly image";
-  t.priority = task_priority::high;
-  t.group = "images";
-  t.order = group_order::serialized;
-  t.earliest_begin = t0 + 90min;
-  t.paused = true;
+  t.options.key = "nightly-iso";
+  t.options.description = "the nightly image";
+  t.options.priority = task_priority::high;
+  t.options.group = "images";
+  t.options.order = group_order::serialized;
+  t.options.earliest_begin = t0 + 90min;
+  t.options.paused = true;
   t.request.segments = 4;
   std::error_code ec;
   const auto added = j->add_task(t, t0, ec);
@@ -103,7 +103,7 @@ TEST_F(JournalTest, ATaskKeepsEverythingItWasAddedWith) {
 TEST_F(JournalTest, ASecondAddWithTheSameKeyReturnsTheFirstTask) {
   auto j = open_journal();
   new_task t = download_to("a");
-  t.key = "k";
+  t.options.key = "k";
   std::error_code ec;
   const auto first = j->add_task(t, t0, ec);
   ASSERT_FALSE(ec);
@@ -260,7 +260,7 @@ TEST_F(JournalTest, BytesOverwrittenInsideARowAreCaughtByItsChecksum) {
   {
     auto j = open_journal();
     new_task t = download_to("a");
-    t.description = "MARKER-description-MARKER";
+    t.options.description = "MARKER-description-MARKER";
     id = j->add_task(t, t0, ec).task.id;
     ASSERT_FALSE(ec);
   }  // the last connection's close moves the WAL into the file
@@ -324,7 +324,7 @@ TEST_F(JournalTest, CredentialsAreNotWrittenUnlessTheTaskAsks) {
     }
     EXPECT_NE(everything.find("kept"), std::string::npos);
   }
-  t.store_credentials = true;
+  t.options.store_credentials = true;
   t.request.output = dir_ / "private2";
   auto j = open_journal();
   const auto stored = j->add_task(t, t0, ec);

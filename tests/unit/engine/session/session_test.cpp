@@ -110,6 +110,15 @@ class SessionTest : public ::testing::Test {
     return r;
   }
 
+  // Polls (bounded: 20 s) until the task is in `state`.
+  static void wait_for_state(const session& s, task_id id, task_state state) {
+    const auto give_up = std::chrono::steady_clock::now() + 20s;
+    while (s.find(id)->state != state && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(5ms);
+    }
+    ASSERT_EQ(s.find(id)->state, state);
+  }
+
   static void wait_idle(session& s) {
     std::error_code ec;
     s.wait_idle(30s, ec);
@@ -216,12 +225,7 @@ TEST_F(SessionTest, ATaskARunnerHeldWhenItClosedContinuesInTheNextRunner) {
     r.retry.initial_delay = 60s;  // the cut is retried only after the runner is gone
     r.retry.max_delay = 60s;
     id = s->add(r, {}).id;
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (s->find(id)->state != task_state::waiting &&
-           std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(5ms);
-    }
-    ASSERT_EQ(s->find(id)->state, task_state::waiting);
+    wait_for_state(*s, id, task_state::waiting);
     EXPECT_EQ(s->find(id)->reason, error::retry_at);
   }
   EXPECT_TRUE(fs::exists(partial_path(scratch_ / "big")));
@@ -281,10 +285,7 @@ TEST_F(SessionTest, PauseAndAnImmediateResumeContinueFromTheBytesOnDisk) {
   r.retry.initial_delay = 60s;  // only a new run continues it
   r.retry.max_delay = 60s;
   const task_id id = s->add(r, {}).id;
-  const auto give_up = std::chrono::steady_clock::now() + 20s;
-  while (s->find(id)->state != task_state::waiting && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_for_state(*s, id, task_state::waiting);
   s->pause(id);
   EXPECT_EQ(s->find(id)->state, task_state::paused);
   s->resume(id);
@@ -311,10 +312,7 @@ TEST_F(SessionTest, CancelEndsATaskWithItsEventAndRemovesItsPartialFile) {
   r.retry.initial_delay = 60s;
   r.retry.max_delay = 60s;
   const task_id id = s->add(r, {}).id;
-  const auto give_up = std::chrono::steady_clock::now() + 20s;
-  while (s->find(id)->state != task_state::waiting && std::chrono::steady_clock::now() < give_up) {
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_for_state(*s, id, task_state::waiting);
   s->cancel(id);
   wait_idle(*s);
   EXPECT_EQ(s->find(id)->state, task_state::cancelled);

@@ -16,6 +16,7 @@
 #include "ferry/engine/session/session_config.hpp"
 #include "ferry/engine/session/session_event.hpp"
 #include "ferry/engine/session/task_info.hpp"
+#include "ferry/engine/session/task_options.hpp"
 #include "ferry/engine/session/task_state.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/transfer.hpp"
@@ -49,23 +50,6 @@ class session_delegate {
   }
   /// Every event the journal held when the session opened has been delivered.
   virtual void on_all_events_delivered() {}
-};
-
-/// How a task is added.
-struct task_options {
-  /// The app's name for the task, unique in the session: a second add with this key returns
-  /// the first task (a retried add never duplicates). Empty: none.
-  std::string key;
-  std::string description;
-  task_priority priority = task_priority::normal;
-  std::string group;
-  group_order order = group_order::parallel;
-  /// Not started before this time.
-  std::optional<wall_time> earliest_begin;
-  /// Added paused: it starts after `resume`.
-  bool paused = false;
-  /// Keep the request's credentials in the journal (otherwise they are not written).
-  bool store_credentials = false;
 };
 
 /// What a session runs with (never stored).
