@@ -26,7 +26,7 @@ struct migration {
   const char* sql;
 };
 
-constexpr std::array<migration, 1> migrations{{
+constexpr std::array<migration, 2> migrations{{
     {1, R"sql(
 CREATE TABLE tasks (
   id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -64,6 +64,31 @@ CREATE TABLE events (
   acknowledged    INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX events_unacknowledged ON events(seq) WHERE acknowledged = 0;
+)sql"},
+    // Commands queued by other processes for the runner (session_role::control).
+    {2, R"sql(
+CREATE TABLE commands (
+  seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+  verb              TEXT NOT NULL,     -- command_verb
+  task              INTEGER NOT NULL,  -- the task, or the event's seq (acknowledge)
+  priority          TEXT NOT NULL,     -- priority: the new class; add: the task's
+  request           TEXT,              -- add: request_codec's JSON
+  secrets_withheld  INTEGER NOT NULL DEFAULT 0,
+  key               TEXT NOT NULL DEFAULT '',
+  description       TEXT NOT NULL DEFAULT '',
+  grp               TEXT NOT NULL DEFAULT '',
+  grp_order         TEXT NOT NULL DEFAULT 'parallel',
+  earliest_begin    INTEGER,
+  paused            INTEGER NOT NULL DEFAULT 0,
+  store_credentials INTEGER NOT NULL DEFAULT 0,
+  submitted         INTEGER NOT NULL,
+  answered          INTEGER,           -- NULL: not yet applied
+  result_category   TEXT NOT NULL DEFAULT '',
+  result_value      INTEGER NOT NULL DEFAULT 0,
+  result_name       TEXT NOT NULL DEFAULT '',
+  result_task       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX commands_unanswered ON commands(seq) WHERE answered IS NULL;
 )sql"},
 }};
 
@@ -355,12 +380,39 @@ std::string_view kind_name(transfer_kind k) noexcept {
   return k == transfer_kind::download ? "download" : "upload";
 }
 
+constexpr std::array<std::pair<command_verb, std::string_view>, 6> verb_names{{
+    {command_verb::add, "add"},
+    {command_verb::pause, "pause"},
+    {command_verb::resume, "resume"},
+    {command_verb::cancel, "cancel"},
+    {command_verb::priority, "priority"},
+    {command_verb::acknowledge, "acknowledge"},
+}};
+
+std::string_view verb_name(command_verb v) noexcept {
+  for (const auto& [verb, name] : verb_names) {
+    if (verb == v) {
+      return name;
+    }
+  }
+  return "?";
+}
+std::optional<command_verb> parse_verb(std::string_view text) noexcept {
+  for (const auto& [verb, name] : verb_names) {
+    if (name == text) {
+      return verb;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 struct journal::impl {
   std::filesystem::path file;
   sqlite3* db = nullptr;
-  std::string problem;  // the last damage found, for explain()
+  std::string problem;             // the last damage found, for explain()
+  std::int64_t data_version = -1;  // PRAGMA data_version when changed_elsewhere last asked
 
   ~impl() { sqlite3_close_v2(db); }
 
@@ -484,6 +536,25 @@ struct journal::impl {
     s.bind(8, to_ns(now));
     (void)s.step(ec);
     return ec ? 0 : static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db));
+  }
+
+  void store_answer(std::uint64_t seq, const command_answer& a, wall_time now,
+                    std::error_code& ec) {
+    statement s{db,
+                "UPDATE commands SET answered = ?, result_category = ?, result_value = ?, "
+                "result_name = ?, result_task = ? WHERE seq = ?",
+                ec};
+    if (ec) {
+      return;
+    }
+    const stored_code c = store_code(a.result);
+    s.bind(1, to_ns(now));
+    s.bind(2, c.category);
+    s.bind(3, c.value);
+    s.bind(4, c.name);
+    s.bind(5, static_cast<std::int64_t>(a.task));
+    s.bind(6, static_cast<std::int64_t>(seq));
+    (void)s.step(ec);
   }
 };
 
@@ -609,7 +680,8 @@ std::unique_ptr<journal> journal::open(const std::filesystem::path& file,
   return std::unique_ptr<journal>{new journal{std::move(j)}};
 }
 
-journal::added journal::add_task(const new_task& task, wall_time now, std::error_code& ec) {
+journal::added journal::add_task(const new_task& task, wall_time now, std::error_code& ec,
+                                 std::uint64_t answering) {
   added result;
   const transfer_request& request = task.request;
   const bool download = request.kind == transfer_kind::download;
@@ -623,6 +695,9 @@ journal::added journal::add_task(const new_task& task, wall_time now, std::error
       if (auto existing = impl_->row_by_key(task.options.key, wec); existing && !wec) {
         result.task = to_info(*existing, wec, impl_->problem);
         result.existed = true;
+        if (!wec && answering != 0) {
+          impl_->store_answer(answering, {{}, result.task.id}, now, wec);
+        }
         return;
       }
       if (wec) {
@@ -653,7 +728,7 @@ journal::added journal::add_task(const new_task& task, wall_time now, std::error
     r.kind = kind_name(request.kind);
     r.description = task.options.description;
     r.request = encoded.json;
-    r.secrets_withheld = encoded.secrets_withheld ? 1 : 0;
+    r.secrets_withheld = encoded.secrets_withheld || task.secrets_withheld ? 1 : 0;
     if (download) {
       r.output = request.output.string();
     }
@@ -667,6 +742,9 @@ journal::added journal::add_task(const new_task& task, wall_time now, std::error
     impl_->store(r, true, wec);
     if (!wec) {
       result.task = to_info(r, wec, impl_->problem);
+    }
+    if (!wec && answering != 0) {
+      impl_->store_answer(answering, {{}, result.task.id}, now, wec);
     }
   });
   if (ec) {
@@ -829,6 +907,173 @@ std::size_t journal::remove_finished(wall_time changed_before, std::error_code& 
 
 void journal::checkpoint(std::error_code& ec) {
   ec = impl_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+// ---- commands ------------------------------------------------------------------------------
+
+std::uint64_t journal::submit(const command& c, wall_time now, std::error_code& ec) {
+  std::uint64_t seq = 0;
+  impl_->write(ec, [&](std::error_code& wec) {
+    statement s{impl_->db,
+                "INSERT INTO commands (verb, task, priority, request, secrets_withheld, key, "
+                "description, grp, grp_order, earliest_begin, paused, store_credentials, "
+                "submitted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                wec};
+    if (wec) {
+      return;
+    }
+    const task_options& o = c.added.options;
+    s.bind(1, verb_name(c.verb));
+    s.bind(2, static_cast<std::int64_t>(c.task));
+    s.bind(3, to_string(c.verb == command_verb::add ? o.priority : c.priority));
+    if (c.verb == command_verb::add) {
+      const encoded_request encoded = encode_request(c.added.request, o.store_credentials);
+      s.bind(4, encoded.json);
+      s.bind(5, std::int64_t{encoded.secrets_withheld || c.added.secrets_withheld ? 1 : 0});
+    } else {
+      s.bind(4, std::optional<std::string>{});
+      s.bind(5, std::int64_t{0});
+    }
+    s.bind(6, o.key);
+    s.bind(7, o.description);
+    s.bind(8, o.group);
+    s.bind(9, to_string(o.order));
+    s.bind(10, maybe_ns(o.earliest_begin));
+    s.bind(11, std::int64_t{o.paused ? 1 : 0});
+    s.bind(12, std::int64_t{o.store_credentials ? 1 : 0});
+    s.bind(13, to_ns(now));
+    (void)s.step(wec);
+    if (!wec) {
+      seq = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(impl_->db));
+    }
+  });
+  return ec ? 0 : seq;
+}
+
+std::optional<command_answer> journal::answer_of(std::uint64_t seq, std::error_code& ec) {
+  ec = {};
+  statement s{impl_->db,
+              "SELECT answered, result_category, result_value, result_name, result_task "
+              "FROM commands WHERE seq = ?",
+              ec};
+  if (ec) {
+    return std::nullopt;
+  }
+  s.bind(1, static_cast<std::int64_t>(seq));
+  if (!s.step(ec)) {
+    if (!ec) {
+      ec = error::invalid_argument;
+    }
+    return std::nullopt;
+  }
+  if (s.is_null(0)) {
+    return std::nullopt;
+  }
+  command_answer a;
+  a.result = load_code({s.text(1), s.integer(2), s.text(3)});
+  a.task = static_cast<task_id>(s.integer(4));
+  return a;
+}
+
+void journal::forget_command(std::uint64_t seq, std::error_code& ec) {
+  impl_->write(ec, [&](std::error_code& wec) {
+    statement s{impl_->db, "DELETE FROM commands WHERE seq = ?", wec};
+    if (!wec) {
+      s.bind(1, static_cast<std::int64_t>(seq));
+      (void)s.step(wec);
+    }
+  });
+}
+
+bool journal::changed_elsewhere(std::error_code& ec) {
+  const std::int64_t now = impl_->pragma_integer("PRAGMA data_version", ec);
+  if (ec) {
+    return false;
+  }
+  const bool changed = now != impl_->data_version;
+  impl_->data_version = now;
+  return changed;
+}
+
+std::vector<command> journal::unanswered(wall_time now, std::error_code& ec) {
+  std::vector<command> pending;
+  std::vector<std::uint64_t> undecodable;
+  ec = {};
+  {
+    statement s{impl_->db,
+                "SELECT seq, verb, task, priority, request, secrets_withheld, key, description, "
+                "grp, grp_order, earliest_begin, paused, store_credentials FROM commands "
+                "WHERE answered IS NULL ORDER BY seq",
+                ec};
+    while (!ec && s.step(ec)) {
+      command c;
+      c.seq = static_cast<std::uint64_t>(s.integer(0));
+      const auto verb = parse_verb(s.text(1));
+      c.task = static_cast<std::uint64_t>(s.integer(2));
+      const auto priority = parse_task_priority(s.text(3));
+      const auto order = parse_group_order(s.text(9));
+      std::error_code decoded;
+      if (verb == command_verb::add) {
+        c.added.request = decode_request(s.text(4), decoded);
+      }
+      if (!verb || !priority || !order || decoded) {
+        undecodable.push_back(c.seq);
+        continue;
+      }
+      c.verb = *verb;
+      c.priority = *priority;
+      task_options& o = c.added.options;
+      c.added.secrets_withheld = s.integer(5) != 0;
+      o.key = s.text(6);
+      o.description = s.text(7);
+      o.priority = *priority;
+      o.group = s.text(8);
+      o.order = *order;
+      o.earliest_begin = maybe_time(s.maybe_integer(10));
+      o.paused = s.integer(11) != 0;
+      o.store_credentials = s.integer(12) != 0;
+      pending.push_back(std::move(c));
+    }
+  }
+  if (ec) {
+    return {};
+  }
+  for (const std::uint64_t seq : undecodable) {
+    answer(seq, {error::journal_corrupt, 0}, now, ec);
+    if (ec) {
+      return {};
+    }
+  }
+  return pending;
+}
+
+void journal::answer(std::uint64_t seq, const command_answer& a, wall_time now,
+                     std::error_code& ec) {
+  impl_->write(ec, [&](std::error_code& wec) { impl_->store_answer(seq, a, now, wec); });
+}
+
+void journal::forget_answered(wall_time before, std::error_code& ec) {
+  impl_->write(ec, [&](std::error_code& wec) {
+    statement s{impl_->db, "DELETE FROM commands WHERE answered IS NOT NULL AND submitted < ?",
+                wec};
+    if (!wec) {
+      s.bind(1, to_ns(before));
+      (void)s.step(wec);
+    }
+  });
+}
+
+bool journal::release_if_no_commands(const std::function<void()>& release, std::error_code& ec) {
+  bool released = false;
+  impl_->write(ec, [&](std::error_code& wec) {
+    statement s{impl_->db, "SELECT 1 FROM commands WHERE answered IS NULL LIMIT 1", wec};
+    if (wec || s.step(wec) || wec) {
+      return;  // a command is waiting (or the query failed): the caller applies it first
+    }
+    release();
+    released = true;
+  });
+  return released;
 }
 
 }  // namespace ferry::engine::detail

@@ -9,12 +9,18 @@
 // open `PRAGMA quick_check` runs, and every task row carries a CRC-32C of its columns checked
 // whenever it is read: a damaged journal is `journal_corrupt`, and nothing is deleted.
 //
+// Other processes (a session opened with `session_role::control`) never change a task's row:
+// they queue *commands* (add, pause, resume, cancel, priority, acknowledge) in the `commands`
+// table, and the runner — the holder of the runner lock — applies and answers them. The runner
+// notices other connections' commits through `PRAGMA data_version` (`changed_elsewhere`).
+//
 // One journal is one connection, used by one thread at a time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -43,6 +49,8 @@ struct journal_options {
 struct new_task {
   transfer_request request;
   task_options options;
+  /// `request` already lacks credentials it was given (it came through a command).
+  bool secrets_withheld = false;
 };
 
 /// One change of a task's row for `apply`, with the event it brings, if any.
@@ -55,10 +63,28 @@ struct task_change {
   std::optional<event_kind> event;
 };
 
+/// What a controller asks the runner to do.
+enum class command_verb { add, pause, resume, cancel, priority, acknowledge };
+
+/// A queued command. `task` is the task (pause .. priority) or the event's seq (acknowledge).
+struct command {
+  std::uint64_t seq = 0;  // given by `submit`
+  command_verb verb = command_verb::pause;
+  std::uint64_t task = 0;
+  task_priority priority = task_priority::normal;  // priority
+  new_task added;                                  // add (paths absolute)
+};
+
+/// How the runner answered a command: its error (none: done) and, for an add, the task.
+struct command_answer {
+  std::error_code result;
+  task_id task = 0;
+};
+
 class journal {
  public:
   /// The schema this code writes; a journal of a higher `user_version` is refused.
-  static constexpr int schema_version = 1;
+  static constexpr int schema_version = 2;
 
   /// Opens (creating it 0600, or migrating it) the journal at `file`. Errors: journal_corrupt
   /// (not a database, a failed quick_check), journal_too_new, journal_unwritable (it cannot be
@@ -85,7 +111,10 @@ class journal {
   /// Stores a new task (queued, or paused), its id the next AUTOINCREMENT value. A key already
   /// present returns that task instead. Errors: output_in_use (a live download of this journal
   /// writes to the same output), invalid_argument (a relative path), and the journal's own.
-  [[nodiscard]] added add_task(const new_task& task, wall_time now, std::error_code& ec);
+  /// `answering`, when not 0, is the add command this applies: it is answered (with the task's
+  /// id) in the same transaction, so a command is never applied twice.
+  [[nodiscard]] added add_task(const new_task& task, wall_time now, std::error_code& ec,
+                               std::uint64_t answering = 0);
 
   /// Applies `changes` in one transaction: each row's new state, and each change's event,
   /// committed together. Returns each change's event seq (0 for a change with none). Errors:
@@ -113,6 +142,34 @@ class journal {
 
   /// Moves the WAL's pages into the database (when idle).
   void checkpoint(std::error_code& ec);
+
+  // ---- commands: a controller's side -----------------------------------------------------
+
+  /// Queues `c` (an add's request is stored as `add_task` stores it: credentials withheld unless
+  /// the task keeps them) and returns its seq, committed when this returns.
+  std::uint64_t submit(const command& c, wall_time now, std::error_code& ec);
+  /// The runner's answer to command `seq`; empty while it is unanswered. invalid_argument: there
+  /// is no such command.
+  [[nodiscard]] std::optional<command_answer> answer_of(std::uint64_t seq, std::error_code& ec);
+  /// Removes command `seq` (its submitter has read the answer).
+  void forget_command(std::uint64_t seq, std::error_code& ec);
+
+  // ---- commands: the runner's side -------------------------------------------------------
+
+  /// True when another connection committed since this one last asked (the first call: true).
+  [[nodiscard]] bool changed_elsewhere(std::error_code& ec);
+  /// The commands not yet answered, in seq order. A command that does not decode is answered
+  /// journal_corrupt here and left out.
+  [[nodiscard]] std::vector<command> unanswered(wall_time now, std::error_code& ec);
+  /// Answers command `seq`; committed when this returns.
+  void answer(std::uint64_t seq, const command_answer& a, wall_time now, std::error_code& ec);
+  /// Removes the answered commands submitted before `before` (their submitters are gone).
+  void forget_answered(wall_time before, std::error_code& ec);
+  /// The runner's last step: in one `BEGIN IMMEDIATE` transaction, when no command is
+  /// unanswered, runs `release` (which lets go of the runner lock) before the COMMIT. A command
+  /// committed before that transaction is seen here; one committed after it finds the lock free.
+  /// Returns whether `release` ran.
+  bool release_if_no_commands(const std::function<void()>& release, std::error_code& ec);
 
  private:
   struct impl;

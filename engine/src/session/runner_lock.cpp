@@ -1,36 +1,29 @@
 #include "runner_lock.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
-
-#include "../io/file_errors.hpp"
 #include "ferry/engine/error.hpp"
 
 namespace ferry::engine::detail {
 
 runner_lock::runner_lock(const std::filesystem::path& state_directory, std::error_code& ec) {
-  ec = {};
-  const std::filesystem::path file = state_directory / "runner.lock";
-  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) {
-    ec = file_error(errno);
+  auto f = file_system::local().open(
+      state_directory / "runner.lock",
+      open_mode::read | open_mode::write | open_mode::create | open_mode::private_, ec);
+  if (ec) {
     return;
   }
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ec = errno == EWOULDBLOCK ? std::error_code{error::session_busy} : file_error(errno);
-    ::close(fd);
-    return;
+  f->lock_exclusive(ec);
+  if (ec == error::file_locked) {
+    ec = error::session_busy;
   }
-  fd_ = fd;
+  if (!ec) {
+    file_ = std::move(f);
+  }
 }
 
-runner_lock::~runner_lock() {
-  if (fd_ >= 0) {
-    ::close(fd_);  // drops the flock
-  }
+bool runner_lock::held_by_anyone(const std::filesystem::path& state_directory) {
+  std::error_code ec;
+  const runner_lock probe{state_directory, ec};
+  return ec == error::session_busy;
 }
 
 }  // namespace ferry::engine::detail

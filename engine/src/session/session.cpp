@@ -1,742 +1,70 @@
-// The embedded runner of a session. Three kinds of threads, each with its own work:
-//  - the journal thread (`worker_`) owns the journal, the scheduler and every task's state:
-//    public calls, transfer events and completions are all jobs on it, so none of them needs a
-//    lock and the loop never touches SQLite;
-//  - the loop thread runs the transfers; their callbacks only post jobs to the journal thread;
-//  - the delegate thread (`deliverer_`) calls the delegate, in the order the journal thread
-//    handed the calls over, with no ferry lock held.
+// ferry::engine::session — the public face of a session: each call forwards to its backend,
+// the embedded runner (embedded_runner.cpp) or a controller (session_controller.cpp).
 #include "ferry/engine/session/session.hpp"
 
-#include <algorithm>
-#include <atomic>
-#include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <future>
-#include <map>
-#include <set>
+#include <string>
+#include <system_error>
 
 #include "../or_throw.hpp"
-#include "ferry/engine/error.hpp"
-#include "ferry/engine/io/io_loop.hpp"
-#include "ferry/engine/session/scheduler.hpp"
-#include "ferry/engine/transfer/download.hpp"
-#include "ferry/engine/transfer/upload.hpp"
-#include "journal.hpp"
-#include "runner_lock.hpp"
-#include "work_thread.hpp"
+#include "session_backend.hpp"
 
 namespace ferry::engine::detail {
-namespace {
 
-using namespace std::chrono_literals;
-
-// How long close() waits for running transfers to reach a checkpoint and let go of their files.
-constexpr auto stop_grace = 10s;
-
-std::string host_key(const http::url& url) {
-  return url.host() + ":" + std::to_string(url.port());
+std::error_code make_absolute(transfer_request& request) {
+  std::error_code ec;
+  if (!request.output.empty()) {
+    request.output = std::filesystem::absolute(request.output, ec);
+  }
+  if (!ec && !request.body.empty()) {
+    request.body = std::filesystem::absolute(request.body, ec);
+  }
+  return ec;
 }
-
-schedule_entry entry_for(const task_info& t) {
-  schedule_entry e;
-  e.id = t.id;
-  e.priority = t.priority;
-  e.host = host_key(t.request.url);
-  e.connections = t.request.kind == transfer_kind::download ? std::max(1U, t.request.segments) : 1;
-  e.group = t.group;
-  e.order = t.order;
-  e.not_before = t.earliest_begin;
-  // An upload starts over from byte 0 until resumable uploads exist: never preempted.
-  e.preemptible = t.request.kind == transfer_kind::download;
-  return e;
-}
-
-}  // namespace
-
-class session_core : public std::enable_shared_from_this<session_core> {
- public:
-  session_core(session_config config, std::filesystem::path dir, session_delegate* delegate,
-               session_environment environment)
-      : config_(std::move(config)),
-        dir_(std::move(dir)),
-        delegate_(delegate),
-        environment_(std::move(environment)),
-        clock_(environment_.time_source != nullptr ? *environment_.time_source
-                                                   : clock_source::steady()),
-        scheduler_(scheduler_limits{config_.max_running, config_.per_host}) {}
-
-  // Takes the lock and the journal, restores the tasks; then the threads start.
-  void open(std::error_code& ec, std::string& detail) {
-    lock_ = std::make_unique<runner_lock>(dir_, ec);
-    if (ec) {
-      return;
-    }
-    journal_options options;
-    options.durable = config_.durable;
-    journal_ = journal::open(dir_ / "journal.sqlite", options, ec, &detail);
-    if (ec) {
-      return;
-    }
-    auto all = journal_->tasks(ec);
-    if (ec) {
-      detail = journal_->explain(ec);
-      return;
-    }
-    // Tasks a runner held when it stopped (or died) are queued again; they resume from their
-    // partial files.
-    std::vector<task_change> requeue;
-    for (task_info& t : all) {
-      if (t.state == task_state::running || t.state == task_state::waiting) {
-        requeue.push_back({t.id, task_state::queued, error::runner_stopped, {}, {}, {}});
-        t.state = task_state::queued;
-        t.reason = error::runner_stopped;
-        t.retry_at.reset();
-      }
-      if (t.state == task_state::queued) {
-        scheduler_.add(entry_for(t));
-      }
-      tasks_.emplace(t.id, std::move(t));
-    }
-    if (!requeue.empty()) {
-      (void)journal_->apply(requeue, clock_.wall_now(), ec);
-      if (ec) {
-        detail = journal_->explain(ec);
-        return;
-      }
-    }
-    auto events = journal_->unacknowledged(0, ec);
-    if (ec) {
-      detail = journal_->explain(ec);
-      return;
-    }
-    client_options client = environment_.client;
-    client.max_connections_per_host = config_.per_host;
-    loop_.start(1);
-    client_.emplace(loop_, environment_.tls ? *environment_.tls : tls_context{}, client);
-    deliverer_ = std::make_unique<work_thread>();
-    worker_ = std::make_unique<work_thread>([this] { return on_idle(); });
-    // The first job: posted once worker_ is set (what the loop's callbacks read), it hands the
-    // restored events over before any live call, and only then does scheduling begin.
-    (void)worker_->post([this, restored = std::move(events)] {
-      for (const session_event& e : restored) {
-        deliver(e);
-      }
-      to_delegate([](session_delegate& d) { d.on_all_events_delivered(); });
-      scheduling_ = true;
-    });
-  }
-
-  // ---- the public calls, each run on the journal thread -----------------------------------
-
-  // Runs `job` on the journal thread and waits for its result. A loop thread may not wait.
-  template <class Job>
-  auto call(std::error_code& ec, Job&& job) -> decltype(job(ec)) {
-    using result = decltype(job(ec));
-    ec = {};
-    if (loop_.running_in_this_thread()) {
-      ec = error::would_deadlock;
-      return result{};
-    }
-    if (closed_.load() || !worker_) {
-      ec = error::operation_aborted;
-      return result{};
-    }
-    std::promise<std::pair<result, std::error_code>> done;
-    auto future = done.get_future();
-    const bool posted = worker_->post([&] {
-      try {
-        std::error_code job_ec;
-        result r = job(job_ec);
-        refresh_idle();  // before the caller returns: a wait_idle right after sees this call
-        done.set_value({std::move(r), job_ec});
-      } catch (...) {
-        done.set_exception(std::current_exception());  // rethrown on the caller's thread
-      }
-    });
-    if (!posted) {
-      ec = error::operation_aborted;
-      return result{};
-    }
-    auto [r, job_ec] = future.get();
-    ec = job_ec;
-    return r;
-  }
-
-  task_info add(transfer_request request, const task_options& options, std::error_code& ec) {
-    std::error_code path_ec;
-    if (!request.output.empty()) {
-      request.output = std::filesystem::absolute(request.output, path_ec);
-    }
-    if (!request.body.empty()) {
-      request.body = std::filesystem::absolute(request.body, path_ec);
-    }
-    return call(ec, [&](std::error_code& jec) -> task_info {
-      transfer_environment e;
-      e.via = &*client_;
-      jec = path_ec ? path_ec : validate(request, e);
-      if (!jec && request.kind == transfer_kind::upload && request.body.empty()) {
-        jec = error::invalid_argument;  // a descriptor or a generator cannot be stored
-      }
-      if (jec) {
-        return {};
-      }
-      const new_task t{request, options};
-      auto added = journal_->add_task(t, clock_.wall_now(), jec);
-      if (jec || added.existed) {
-        return added.task;
-      }
-      // The request as given, credentials included, runs in this process; the journal's copy
-      // may lack them.
-      added.task.request = std::move(request);
-      if (added.task.state == task_state::queued) {
-        scheduler_.add(entry_for(added.task));
-      }
-      tasks_.emplace(added.task.id, added.task);
-      return added.task;
-    });
-  }
-
-  void pause(task_id id, std::error_code& ec) {
-    (void)call(ec, [&](std::error_code& jec) {
-      task_info* t = live_task(id, jec);
-      if (t == nullptr || t->state == task_state::paused) {
-        return 0;
-      }
-      change(*t, task_state::paused, {}, {}, {}, jec);  // committed first, then acted on
-      if (jec) {
-        return 0;
-      }
-      stop_running(id);
-      scheduler_.remove(id);
-      start_when_stopped_.erase(id);
-      return 0;
-    });
-  }
-
-  void resume(task_id id, std::error_code& ec) {
-    (void)call(ec, [&](std::error_code& jec) {
-      task_info* t = live_task(id, jec);
-      if (t == nullptr || t->state != task_state::paused) {
-        return 0;
-      }
-      change(*t, task_state::queued, {}, {}, {}, jec);
-      if (!jec) {
-        scheduler_.add(entry_for(*t));
-      }
-      return 0;
-    });
-  }
-
-  void cancel(task_id id, std::error_code& ec) {
-    (void)call(ec, [&](std::error_code& jec) {
-      task_info* t = live_task(id, jec);
-      if (t == nullptr) {
-        return 0;
-      }
-      scheduler_.remove(id);
-      start_when_stopped_.erase(id);
-      // A run in flight, or stopped and not yet ended, is cancelled itself: it removes its
-      // files and completes with operation_aborted, and on_end journals the outcome (which
-      // may be a completion that came first).
-      for (auto* runs : {&running_, &stopping_}) {
-        if (auto it = runs->find(id); it != runs->end() && (it->second.down || it->second.up)) {
-          it->second.cancelling = true;
-          cancel_transfer(it->second);
-          return 0;
-        }
-      }
-      change(*t, task_state::cancelled, {}, {}, event_kind::cancelled, jec);
-      if (!jec && t->request.kind == transfer_kind::download) {
-        std::error_code ignored;
-        std::filesystem::remove(partial_path(t->request.output), ignored);
-        std::filesystem::remove(record_path(t->request.output), ignored);
-      }
-      return 0;
-    });
-  }
-
-  void set_priority(task_id id, task_priority priority, std::error_code& ec) {
-    (void)call(ec, [&](std::error_code& jec) {
-      task_info* t = live_task(id, jec);
-      if (t == nullptr) {
-        return 0;
-      }
-      journal_->set_priority(id, priority, jec);
-      if (!jec) {
-        t->priority = priority;
-        scheduler_.set_priority(id, priority);
-      }
-      return 0;
-    });
-  }
-
-  std::vector<task_info> tasks(std::error_code& ec) {
-    return call(ec, [&](std::error_code&) {
-      std::vector<task_info> all;
-      all.reserve(tasks_.size());
-      for (const auto& [id, t] : tasks_) {
-        all.push_back(t);
-      }
-      return all;
-    });
-  }
-
-  std::optional<task_info> find(task_id id, std::error_code& ec) {
-    return call(ec, [&](std::error_code&) -> std::optional<task_info> {
-      const auto it = tasks_.find(id);
-      if (it == tasks_.end()) {
-        return std::nullopt;
-      }
-      return it->second;
-    });
-  }
-
-  std::optional<transfer_progress> progress(task_id id) {
-    std::error_code ec;
-    return call(ec, [&](std::error_code&) -> std::optional<transfer_progress> {
-      const auto it = running_.find(id);
-      if (it == running_.end()) {
-        return std::nullopt;
-      }
-      const active_task& a = it->second;
-      return a.down ? a.down->progress() : a.up->progress();
-    });
-  }
-
-  void acknowledge(std::uint64_t seq, std::error_code& ec) {
-    (void)call(ec, [&](std::error_code& jec) {
-      journal_->acknowledge(seq, jec);
-      return 0;
-    });
-  }
-
-  void wait_idle(std::chrono::milliseconds limit, std::error_code& ec) {
-    ec = {};
-    if (loop_.running_in_this_thread() || (deliverer_ && deliverer_->running_here())) {
-      // The delegate thread waiting for its own deliveries would wait forever.
-      ec = error::would_deadlock;
-      return;
-    }
-    std::unique_lock lock{idle_mutex_};
-    const bool idle = idle_changed_.wait_for(
-        lock, limit, [&] { return (idle_ && pending_deliveries_ == 0) || closed_.load(); });
-    if (!idle) {
-      ec = error::timed_out;
-    }
-  }
-
-  // Stops the runner: running tasks go back to queued (runner_stopped) at a checkpoint.
-  void close() {
-    if ((deliverer_ && deliverer_->running_here()) || loop_.running_in_this_thread()) {
-      // The thread would wait for itself: a misuse that no error code can report from a
-      // destructor, so say so plainly.
-      std::fputs("ferry: a session was closed on its own delegate or loop thread\n", stderr);
-      std::abort();
-    }
-    if (closed_.exchange(true) || !worker_) {
-      return;
-    }
-    std::promise<void> stopped;
-    auto future = stopped.get_future();
-    const bool posted = worker_->post([&] {
-      std::vector<task_id> ids;
-      for (const auto& [id, a] : running_) {
-        ids.push_back(id);
-      }
-      for (const task_id id : ids) {
-        stop_running(id);
-        std::error_code ec;
-        change(tasks_.at(id), task_state::queued, error::runner_stopped, {}, {}, ec);
-      }
-      stopped.set_value();
-    });
-    if (posted) {
-      future.wait();
-    }
-    // The stopped transfers let go of their files when their completions come: wait for them.
-    const auto give_up = std::chrono::steady_clock::now() + stop_grace;
-    while (stopping_count_.load() > 0 && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(5ms);
-    }
-    // The delegate hears the rest first, while the journal thread can still commit its
-    // acknowledgements; then the journal thread drains; then no transfer is left for the loop.
-    deliverer_->stop();
-    worker_->stop();
-    running_.clear();
-    stopping_.clear();
-    loop_.shutdown();
-    { std::lock_guard lock{idle_mutex_}; }
-    idle_changed_.notify_all();
-  }
-
-  const session_config& config() const noexcept { return config_; }
-  const std::filesystem::path& directory() const noexcept { return dir_; }
-
- private:
-  // A task this runner is transferring.
-  struct active_task {
-    std::uint64_t generation = 0;  // tells its callbacks from those of an earlier run
-    std::unique_ptr<download> down;
-    std::unique_ptr<upload> up;
-    async_result op;
-    bool cancelling = false;
-  };
-
-  // ---- the journal thread's own work ------------------------------------------------------
-
-  task_info* live_task(task_id id, std::error_code& ec) {
-    const auto it = tasks_.find(id);
-    if (it == tasks_.end() || is_final(it->second.state)) {
-      ec = error::invalid_argument;
-      return nullptr;
-    }
-    return &it->second;
-  }
-
-  // Journals a state change (and its event), then tells the delegate. A journal that cannot
-  // be written stops new starts; nothing committed is lost.
-  void change(task_info& t, task_state state, std::error_code reason, std::string message,
-              std::optional<event_kind> event, std::error_code& ec,
-              std::optional<wall_time> retry_at = {}) {
-    const wall_time now = clock_.wall_now();
-    const task_change c{t.id, state, reason, message, retry_at, event};
-    const auto seqs = journal_->apply({&c, 1}, now, ec);
-    if (ec) {
-      journal_broken_ = true;
-      return;
-    }
-    t.state = state;
-    t.reason = reason;
-    t.message = std::move(message);
-    t.retry_at = retry_at;
-    t.changed = now;
-    to_delegate([copy = t](session_delegate& d) { d.on_state(copy); });
-    if (event) {
-      deliver(session_event{seqs[0], t.id, *event, state, reason, t.message, now});
-    }
-  }
-
-  // The scheduler's turn, whenever the journal thread has nothing queued. Returns how long it
-  // may sleep.
-  std::chrono::milliseconds on_idle() {
-    std::chrono::milliseconds sleep{200};
-    if (!scheduling_) {
-      return sleep;  // before the first job: not idle yet, the restored events are not handed over
-    }
-    if (!closed_.load() && !journal_broken_) {
-      const wall_time now = clock_.wall_now();
-      const schedule_decision d = scheduler_.decide(now);
-      for (const task_id id : d.preempt) {
-        stop_running(id);
-        std::error_code ec;
-        change(tasks_.at(id), task_state::queued, error::preempted, {}, {}, ec);
-      }
-      for (const task_id id : d.start) {
-        start(id);
-      }
-      if (d.wake) {
-        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*d.wake - now);
-        sleep = std::clamp(until, std::chrono::milliseconds{1}, sleep);
-      }
-    }
-    refresh_idle();
-    return sleep;
-  }
-
-  // Idle: no task queued, running or waiting, and no stopped run whose end is still due.
-  void refresh_idle() {
-    const bool idle =
-        stopping_.empty() && std::none_of(tasks_.begin(), tasks_.end(), [](const auto& entry) {
-          const task_state s = entry.second.state;
-          return s == task_state::queued || s == task_state::running || s == task_state::waiting;
-        });
-    {
-      std::lock_guard lock{idle_mutex_};
-      idle_ = idle;
-    }
-    idle_changed_.notify_all();
-  }
-
-  void start(task_id id) {
-    if (stopping_.count(id) != 0) {
-      start_when_stopped_.insert(id);  // its last run still holds the partial file
-      return;
-    }
-    task_info& t = tasks_.at(id);
-    active_task& a = running_[id];
-    a.generation = ++generation_;
-    std::weak_ptr<session_core> self = weak_from_this();
-    const std::uint64_t generation = a.generation;
-    transfer_environment e;
-    e.via = &*client_;
-    e.time_source = environment_.time_source;
-    e.on_event = [self, id, generation](const transfer_event& event) {
-      if (auto core = self.lock()) {
-        (void)core->worker_->post(
-            [core, id, generation, event] { core->on_transfer_event(id, generation, event); });
-      }
-    };
-    auto ended = [self, id, generation](async_result&) {
-      if (auto core = self.lock()) {
-        (void)core->worker_->post([core, id, generation] { core->on_end(id, generation); });
-      }
-    };
-    std::error_code ec;
-    change(t, task_state::running, {}, {}, {}, ec);
-    if (ec) {
-      running_.erase(id);
-      scheduler_.stopped(id);  // queued again; no start while the journal is broken
-      return;
-    }
-    if (t.request.kind == transfer_kind::download) {
-      download_options tuning;
-      tuning.progress_interval = config_.progress_interval;
-      a.down = std::make_unique<download>(t.request, e, tuning);
-      a.op = a.down->begin_download(ended);
-    } else {
-      upload_options tuning;
-      tuning.progress_interval = config_.progress_interval;
-      a.up = std::make_unique<upload>(t.request, e, tuning);
-      a.op = a.up->begin_upload(ended);
-    }
-  }
-
-  // Stops a running task's transfer at a checkpoint (the partial file and record stay). The
-  // transfer is kept until it says it paused — or that it finished first, which on_end then
-  // journals — and destroyed then, which ends its operation and frees its files for the next
-  // run (see on_transfer_event's `paused`).
-  void stop_running(task_id id) {
-    const auto it = running_.find(id);
-    if (it == running_.end()) {
-      return;
-    }
-    active_task& a = stopping_[id];
-    a = std::move(it->second);
-    running_.erase(it);
-    ++stopping_count_;
-    if (a.down) {
-      a.down->pause();
-    } else {
-      a.up->pause();
-    }
-  }
-
-  void cancel_transfer(active_task& a) {
-    if (a.down) {
-      a.down->cancel();
-    } else {
-      a.up->cancel();
-    }
-  }
-
-  void on_transfer_event(task_id id, std::uint64_t generation, const transfer_event& event) {
-    if (const auto s = stopping_.find(id);
-        s != stopping_.end() && s->second.generation == generation) {
-      // A stopped run that has paused (its record saved, nothing in flight): destroying it
-      // ends its operation with operation_aborted and frees its files. One that finished
-      // first never says `paused`; its end is journaled by on_end.
-      if (event.kind == transfer_event_kind::paused) {
-        s->second.down.reset();
-        s->second.up.reset();
-      }
-      return;
-    }
-    const auto it = running_.find(id);
-    if (it == running_.end() || it->second.generation != generation) {
-      return;
-    }
-    task_info& t = tasks_.at(id);
-    std::error_code ec;
-    switch (event.kind) {
-      case transfer_event_kind::retry: {
-        const auto delay = std::chrono::duration_cast<wall_time::duration>(event.delay);
-        change(t, task_state::waiting, error::retry_at, event.reason.message(), {}, ec,
-               clock_.wall_now() + delay);
-        return;
-      }
-      case transfer_event_kind::restarted:
-        change(t, task_state::running, event.reason, {}, event_kind::restarted, ec);
-        return;
-      case transfer_event_kind::started:
-      case transfer_event_kind::progress:
-        if (t.state == task_state::waiting) {
-          change(t, task_state::running, {}, {}, {}, ec);
-        }
-        if (event.kind == transfer_event_kind::progress) {
-          to_delegate([id, p = event.progress](session_delegate& d) { d.on_progress(id, p); });
-        }
-        return;
-      case transfer_event_kind::paused:
-      case transfer_event_kind::completed:
-      case transfer_event_kind::failed:
-        return;  // the operation's end says it
-    }
-  }
-
-  void on_end(task_id id, std::uint64_t generation) {
-    if (const auto s = stopping_.find(id);
-        s != stopping_.end() && s->second.generation == generation) {
-      active_task a = std::move(s->second);
-      stopping_.erase(s);
-      --stopping_count_;
-      if (a.down || a.up) {
-        finish(id, a);  // it finished before the pause took effect
-      }
-      if (start_when_stopped_.erase(id) != 0 && !closed_.load() &&
-          tasks_.at(id).state == task_state::queued) {
-        start(id);
-      }
-      return;
-    }
-    const auto it = running_.find(id);
-    if (it == running_.end() || it->second.generation != generation) {
-      return;
-    }
-    active_task a = std::move(it->second);
-    running_.erase(it);
-    scheduler_.remove(id);
-    finish(id, a);
-  }
-
-  // Journals how a transfer ended: completed, cancelled or failed (with its event); a stopped
-  // one (operation_aborted without a cancel) stays as stop_running left it.
-  void finish(task_id id, active_task& a) {
-    std::error_code outcome;
-    unsigned status = 0;
-    if (a.down) {
-      status = a.down->end_download(a.op, outcome).status;
-    } else {
-      const upload_result r = a.up->end_upload(a.op, outcome);
-      status = r.head.status;
-      if (!outcome && status >= 400) {
-        outcome = error::http_error_status;
-      }
-    }
-    task_info& t = tasks_.at(id);
-    std::error_code ec;
-    if ((outcome == error::operation_aborted && !a.cancelling) || is_final(t.state)) {
-      return;
-    }
-    scheduler_.remove(id);
-    if (!outcome) {
-      change(t, task_state::completed, {}, {}, event_kind::completed, ec);
-    } else if (a.cancelling && outcome == error::operation_aborted) {
-      change(t, task_state::cancelled, {}, {}, event_kind::cancelled, ec);
-    } else {
-      std::string message = outcome.message();
-      if (status != 0) {
-        message += " (HTTP " + std::to_string(status) + ")";
-      }
-      change(t, task_state::failed, outcome, std::move(message), event_kind::failed, ec);
-    }
-  }
-
-  // ---- the delegate thread ----------------------------------------------------------------
-
-  template <class Call>
-  void to_delegate(Call&& call) {
-    if (delegate_ == nullptr || !deliverer_) {
-      return;
-    }
-    ++pending_deliveries_;
-    const bool posted = deliverer_->post([this, call = std::forward<Call>(call)]() mutable {
-      try {
-        call(*delegate_);
-      } catch (...) {
-        // A delegate's exception must not stop the session: dropped, as documented.
-      }
-      {
-        std::lock_guard lock{idle_mutex_};
-        --pending_deliveries_;
-      }
-      idle_changed_.notify_all();
-    });
-    if (!posted) {
-      --pending_deliveries_;
-    }
-  }
-
-  // Hands an event to the delegate; `done` acknowledges it on the journal thread.
-  void deliver(const session_event& event) {
-    if (delegate_ == nullptr) {
-      return;  // nobody to hear it: it stays for the next owner
-    }
-    std::weak_ptr<session_core> self = weak_from_this();
-    to_delegate([self, event](session_delegate& d) {
-      if (d.on_event(event) != delivery::done) {
-        return;
-      }
-      if (auto core = self.lock()) {
-        (void)core->worker_->post([core, seq = event.seq] {
-          std::error_code ec;
-          core->journal_->acknowledge(seq, ec);
-        });
-      }
-    });
-  }
-
-  session_config config_;
-  std::filesystem::path dir_;
-  session_delegate* delegate_;
-  session_environment environment_;
-  clock_source& clock_;
-
-  // Before the transfers below: they go first, while their loop still exists.
-  io_loop loop_;
-  std::optional<client> client_;
-  std::unique_ptr<runner_lock> lock_;
-  std::unique_ptr<journal> journal_;
-  scheduler scheduler_;
-  std::map<task_id, task_info> tasks_;       // every task, as journaled
-  std::map<task_id, active_task> running_;   // the ones transferring
-  std::map<task_id, active_task> stopping_;  // stopped runs whose completion is due
-  std::set<task_id> start_when_stopped_;     // started again before that completion
-  std::uint64_t generation_ = 0;
-  bool journal_broken_ = false;
-  bool scheduling_ = false;  // set by the journal thread's first job
-
-  std::atomic<bool> closed_{false};
-  std::atomic<int> stopping_count_{0};
-  std::mutex idle_mutex_;
-  std::condition_variable idle_changed_;
-  bool idle_ = false;
-  std::atomic<int> pending_deliveries_{0};
-
-  std::unique_ptr<work_thread> deliverer_;
-  std::unique_ptr<work_thread> worker_;
-};
 
 }  // namespace ferry::engine::detail
 
 namespace ferry::engine {
 
 std::unique_ptr<session> session::open(const session_config& config, session_delegate* delegate,
-                                       std::error_code& ec, session_environment environment) {
+                                       std::error_code& ec, std::string& detail,
+                                       session_environment environment) {
+  detail.clear();
   std::filesystem::path dir = prepare_state_directory(config, ec);
   if (ec) {
     return nullptr;
   }
-  auto core = std::make_shared<detail::session_core>(config, std::move(dir), delegate,
-                                                     std::move(environment));
-  std::string detail;
-  core->open(ec, detail);
+  std::shared_ptr<detail::session_backend> backend =
+      config.role == session_role::runner
+          ? detail::open_embedded_runner(config, std::move(dir), delegate, std::move(environment),
+                                         true, ec, detail)
+          : detail::open_session_controller(config, std::move(dir), std::move(environment), ec,
+                                            detail);
   if (ec) {
-    core->close();
     return nullptr;
   }
-  return std::unique_ptr<session>{new session{std::move(core)}};
+  return std::unique_ptr<session>{new session{std::move(backend)}};
+}
+
+std::unique_ptr<session> session::open(const session_config& config, session_delegate* delegate,
+                                       std::error_code& ec, session_environment environment) {
+  std::string detail;
+  return open(config, delegate, ec, detail, std::move(environment));
 }
 
 std::unique_ptr<session> session::open(const session_config& config, session_delegate* delegate,
                                        session_environment environment) {
-  return detail::or_throw("session::open", [&](std::error_code& ec) {
-    return open(config, delegate, ec, std::move(environment));
-  });
+  std::error_code ec;
+  std::string detail;
+  auto s = open(config, delegate, ec, detail, std::move(environment));
+  if (ec) {
+    // The journal's sentence (the file, what is wrong, the next step) when there is one.
+    throw std::system_error{ec, detail.empty() ? "session::open" : "session::open: " + detail};
+  }
+  return s;
 }
 
-session::session(std::shared_ptr<detail::session_core> core) noexcept : core_(std::move(core)) {
+session::session(std::shared_ptr<detail::session_backend> core) noexcept : core_(std::move(core)) {
 }
 
 session::~session() {
@@ -817,6 +145,10 @@ const std::string& session::identifier() const noexcept {
 }
 const std::filesystem::path& session::state_directory() const noexcept {
   return core_->directory();
+}
+
+bool session::runner_active() const {
+  return core_->runner_active();
 }
 
 }  // namespace ferry::engine

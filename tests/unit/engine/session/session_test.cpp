@@ -19,6 +19,7 @@
 #include "ferry/engine/transfer/download.hpp"
 #include "resource_responder.hpp"
 #include "scripted_server.hpp"
+#include "session_fixture.hpp"
 #include "temp_directory.hpp"
 #include "test_scale.hpp"
 
@@ -30,103 +31,7 @@ using namespace std::chrono_literals;
 using test::resource_fault;
 using test::resource_responder;
 using test::scripted_server;
-
-// Records what the delegate hears; answers events with `answer`.
-class recording_delegate : public session_delegate {
- public:
-  explicit recording_delegate(delivery answer = delivery::done) : answer_(answer) {}
-
-  void on_state(const task_info& task) override {
-    std::lock_guard lock{mutex_};
-    states_[task.id].push_back(task.state);
-    reasons_[task.id].push_back(task.reason);
-  }
-  delivery on_event(const session_event& event) override {
-    std::lock_guard lock{mutex_};
-    events_.push_back(event);
-    return answer_;
-  }
-  void on_all_events_delivered() override {
-    std::lock_guard lock{mutex_};
-    ++all_delivered_;
-  }
-
-  std::vector<session_event> events() const {
-    std::lock_guard lock{mutex_};
-    return events_;
-  }
-  std::vector<task_state> states(task_id id) const {
-    std::lock_guard lock{mutex_};
-    const auto it = states_.find(id);
-    return it == states_.end() ? std::vector<task_state>{} : it->second;
-  }
-  std::vector<std::error_code> reasons(task_id id) const {
-    std::lock_guard lock{mutex_};
-    const auto it = reasons_.find(id);
-    return it == reasons_.end() ? std::vector<std::error_code>{} : it->second;
-  }
-  int all_delivered() const {
-    std::lock_guard lock{mutex_};
-    return all_delivered_;
-  }
-
- private:
-  delivery answer_;
-  mutable std::mutex mutex_;
-  std::vector<session_event> events_;
-  std::map<task_id, std::vector<task_state>> states_;
-  std::map<task_id, std::vector<std::error_code>> reasons_;
-  int all_delivered_ = 0;
-};
-
-class SessionTest : public ::testing::Test {
- protected:
-  session_config config() const {
-    session_config c;
-    c.identifier = "test";
-    c.state_directory = scratch_ / "state";
-    c.durable = durability::process;
-    c.progress_interval = 50ms;
-    c.retry.initial_delay = 1ms;
-    c.retry.max_delay = 5ms;
-    return c;
-  }
-
-  std::unique_ptr<session> open(session_delegate* delegate) {
-    std::error_code ec;
-    auto s = session::open(config(), delegate, ec);
-    EXPECT_FALSE(ec) << ec.message();
-    return s;
-  }
-
-  transfer_request download_of(const scripted_server& server, const std::string& name) const {
-    transfer_request r;
-    r.kind = transfer_kind::download;
-    r.url = http::url::parse("http://127.0.0.1:" + std::to_string(server.port()) + "/" + name);
-    r.output = scratch_ / name;
-    r.retry.initial_delay = 1ms;
-    r.retry.max_delay = 5ms;
-    r.durable = durability::process;
-    return r;
-  }
-
-  // Polls (bounded: 20 s) until the task is in `state`.
-  static void wait_for_state(const session& s, task_id id, task_state state) {
-    const auto give_up = std::chrono::steady_clock::now() + 20s;
-    while (s.find(id)->state != state && std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(5ms);
-    }
-    ASSERT_EQ(s.find(id)->state, state);
-  }
-
-  static void wait_idle(session& s) {
-    std::error_code ec;
-    s.wait_idle(30s, ec);
-    ASSERT_FALSE(ec) << ec.message();
-  }
-
-  test::temp_directory scratch_{"session"};
-};
+using SessionTest = session_fixture;
 
 TEST_F(SessionTest, ADownloadRunsToItsFileAndItsCompletionIsDeliveredAndAcknowledged) {
   const std::string body = test::version_bytes(200'000, 0);

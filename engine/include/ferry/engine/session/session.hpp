@@ -24,7 +24,7 @@
 namespace ferry::engine {
 
 namespace detail {
-class session_core;
+class session_backend;
 }
 
 /// Hears a session. Every call runs on the session's delegate thread (one per session, never a
@@ -62,16 +62,26 @@ struct session_environment {
   clock_source* time_source = nullptr;
 };
 
-/// A background session, run by this process (`session_runner::embedded`).
+/// A background session, run by this process (`session_runner::embedded`), or controlled from
+/// it while another process runs it (`session_role::control`).
 ///
-/// Opening takes the session's runner lock (`<state>/runner.lock`, an flock the kernel drops
-/// when the process dies) and its journal, restores every task with its id, key, state and
+/// As a runner, opening takes the session's runner lock (`<state>/runner.lock`, an flock the kernel
+/// drops when the process dies) and its journal, restores every task with its id, key, state and
 /// options, queues the ones that were running (they resume from their partial files), delivers
 /// the events not yet acknowledged, then `on_all_events_delivered`, and starts scheduling. A
 /// second runner of the same session gets `session_busy`.
 ///
 /// Closing (or destroying) stops running tasks at a checkpoint and leaves them `queued` with
 /// reason `runner_stopped`, never paused; the next open continues them.
+///
+/// As a controller (`session_config::role` control), a session never runs a task: add, pause,
+/// resume, cancel, set_priority and acknowledge are queued as commands in the journal, which
+/// the runner applies and answers within a second; the call returns the answer. When no runner
+/// holds the session, the controller applies its commands itself, under the runner lock taken
+/// briefly, and the tasks wait, queued, for the next runner (`runner_active` says whether one
+/// is there). `tasks` and `find` read the journal; `progress` is always empty (progress is
+/// never journaled); `wait_idle` waits for no task to be queued, running or waiting; a
+/// controller hears no delegate calls. A command unanswered for 10 s is `timed_out`.
 ///
 /// All functions are safe from any thread. The blocking ones return `would_deadlock` on a loop
 /// thread. Every function has an error_code form and a throwing form. Closing or destroying the
@@ -85,6 +95,12 @@ class session {
   [[nodiscard]] static std::unique_ptr<session> open(const session_config& config,
                                                      session_delegate* delegate,
                                                      std::error_code& ec,
+                                                     session_environment environment = {});
+  /// As above; on a journal's error `detail` receives a sentence for people that names the
+  /// file, what is wrong and the next step (the throwing form puts it in its message).
+  [[nodiscard]] static std::unique_ptr<session> open(const session_config& config,
+                                                     session_delegate* delegate,
+                                                     std::error_code& ec, std::string& detail,
                                                      session_environment environment = {});
   [[nodiscard]] static std::unique_ptr<session> open(const session_config& config,
                                                      session_delegate* delegate,
@@ -135,12 +151,15 @@ class session {
   /// fail with `operation_aborted`.
   void close();
 
+  /// True when a runner holds the session: this one, or (for a controller) another process.
+  [[nodiscard]] bool runner_active() const;
+
   [[nodiscard]] const std::string& identifier() const noexcept;
   [[nodiscard]] const std::filesystem::path& state_directory() const noexcept;
 
  private:
-  explicit session(std::shared_ptr<detail::session_core> core) noexcept;
-  std::shared_ptr<detail::session_core> core_;
+  explicit session(std::shared_ptr<detail::session_backend> core) noexcept;
+  std::shared_ptr<detail::session_backend> core_;
 };
 
 }  // namespace ferry::engine

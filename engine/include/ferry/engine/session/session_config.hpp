@@ -21,6 +21,10 @@ namespace ferry::engine {
 /// runs and else this process (`automatic`). Only `embedded` exists so far.
 enum class session_runner { embedded, daemon, automatic };
 
+/// How this process opens a session: as its one `runner` (it runs the tasks), or as a
+/// `control`ler that queues commands for the runner and reads the journal.
+enum class session_role { runner, control };
+
 struct session_config {
   /// `[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}`: a file name, never `.`, `..` or hidden.
   std::string identifier;
@@ -39,6 +43,8 @@ struct session_config {
   /// How often the delegate hears a running task's progress (never more often).
   std::chrono::milliseconds progress_interval{500};
   session_runner runner = session_runner::embedded;
+  /// How this process opens it (not stored: each opener says).
+  session_role role = session_role::runner;
 };
 
 /// True when `identifier` may name a session.

@@ -1,0 +1,59 @@
+// detail::session_backend — what a `session` is underneath: the embedded runner (this process
+// runs the tasks: embedded_runner.cpp) or a controller (another process runs them; calls go
+// through the journal's commands: session_controller.cpp). `session` forwards every call to
+// one of them. Engine-internal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "ferry/engine/session/session.hpp"
+
+namespace ferry::engine::detail {
+
+class session_backend {
+ public:
+  virtual ~session_backend() = default;
+
+  virtual task_info add(transfer_request request, const task_options& options,
+                        std::error_code& ec) = 0;
+  virtual void pause(task_id id, std::error_code& ec) = 0;
+  virtual void resume(task_id id, std::error_code& ec) = 0;
+  virtual void cancel(task_id id, std::error_code& ec) = 0;
+  virtual void set_priority(task_id id, task_priority priority, std::error_code& ec) = 0;
+  virtual std::vector<task_info> tasks(std::error_code& ec) = 0;
+  virtual std::optional<task_info> find(task_id id, std::error_code& ec) = 0;
+  virtual std::optional<transfer_progress> progress(task_id id) = 0;
+  virtual void acknowledge(std::uint64_t seq, std::error_code& ec) = 0;
+  virtual void wait_idle(std::chrono::milliseconds limit, std::error_code& ec) = 0;
+  [[nodiscard]] virtual bool runner_active() = 0;
+  virtual void close() = 0;
+
+  [[nodiscard]] virtual const session_config& config() const noexcept = 0;
+  [[nodiscard]] virtual const std::filesystem::path& directory() const noexcept = 0;
+};
+
+/// Makes a request's output and body paths absolute, against this process's directory.
+std::error_code make_absolute(transfer_request& request);
+
+/// Opens the embedded runner of the session in `dir` (prepared): takes the runner lock and the
+/// journal, restores the tasks and applies the commands waiting. With `runs_tasks` false it
+/// starts no task: a controller opens it so to apply commands when no runner is active.
+/// `detail` receives a sentence for people about a journal's error.
+std::shared_ptr<session_backend> open_embedded_runner(
+    const session_config& config, std::filesystem::path dir, session_delegate* delegate,
+    session_environment environment, bool runs_tasks, std::error_code& ec, std::string& detail);
+
+/// Opens a controller of the session in `dir` (prepared): a journal connection of its own.
+std::shared_ptr<session_backend> open_session_controller(const session_config& config,
+                                                         std::filesystem::path dir,
+                                                         session_environment environment,
+                                                         std::error_code& ec, std::string& detail);
+
+}  // namespace ferry::engine::detail
