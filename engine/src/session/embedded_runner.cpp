@@ -17,9 +17,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/io_loop.hpp"
@@ -45,6 +48,8 @@ constexpr auto answered_commands_kept = 1h;
 constexpr int release_attempts = 20;
 // How often the journal thread looks for other connections' commits (commands) when idle.
 constexpr auto command_poll = 100ms;
+// How often a journal that refused a write is tried again.
+constexpr auto journal_retry = 1s;
 
 std::string host_key(const http::url& url) {
   return url.host() + ":" + std::to_string(url.port());
@@ -65,6 +70,9 @@ schedule_entry entry_for(const task_info& t) {
 }
 
 }  // namespace
+
+// How a cancel of a running task is answered, once its transfer has ended.
+using cancel_reply = std::function<void(std::error_code)>;
 
 class embedded_runner final : public session_backend,
                               public std::enable_shared_from_this<embedded_runner> {
@@ -88,6 +96,8 @@ class embedded_runner final : public session_backend,
     }
     journal_options options;
     options.durable = config_.durable;
+    options.vfs = environment_.journal_vfs;
+    options.on_milestone = environment_.on_milestone;
     journal_ = journal::open(dir_ / "journal.sqlite", options, ec, &detail);
     if (ec) {
       return;
@@ -124,7 +134,7 @@ class embedded_runner final : public session_backend,
       detail = journal_->explain(ec);
       return;
     }
-    auto events = journal_->unacknowledged(0, ec);
+    restored_ = journal_->unacknowledged(0, ec);
     if (ec) {
       detail = journal_->explain(ec);
       return;
@@ -135,10 +145,16 @@ class embedded_runner final : public session_backend,
     client_.emplace(loop_, environment_.tls ? *environment_.tls : tls_context{}, client);
     deliverer_ = std::make_unique<work_thread>();
     worker_ = std::make_unique<work_thread>([this] { return on_idle(); });
-    // The first job: posted once worker_ is set (what the loop's callbacks read), it hands the
-    // restored events over before any live call, and only then do commands and scheduling
-    // begin.
-    (void)worker_->post([this, restored = std::move(events)] {
+  }
+
+  // The first job, posted once the session that owns this runner exists: the delegate hears
+  // which session it is, then the restored events, before any live call; only then do
+  // commands and scheduling begin.
+  void start(session* owner) override {
+    (void)worker_->post([this, owner, restored = std::move(restored_)] {
+      if (owner != nullptr) {
+        to_delegate([owner](session_delegate& d) { d.on_attached(*owner); });
+      }
       for (const session_event& e : restored) {
         deliver(e);
       }
@@ -201,8 +217,22 @@ class embedded_runner final : public session_backend,
   void resume(task_id id, std::error_code& ec) override {
     (void)call(ec, [&](std::error_code& jec) { return do_resume(id, jec); });
   }
+  // A running task's cancel is answered when its transfer ends: too_late when it completed
+  // (the cancel came after it began to verify and rename), else no error.
   void cancel(task_id id, std::error_code& ec) override {
-    (void)call(ec, [&](std::error_code& jec) { return do_cancel(id, jec); });
+    auto answer = std::make_shared<std::promise<std::error_code>>();
+    std::future<std::error_code> answered = answer->get_future();
+    const bool later = call(ec, [&](std::error_code& jec) {
+      return do_cancel(id, jec, [answer](std::error_code r) { answer->set_value(r); });
+    });
+    if (ec || !later) {
+      return;
+    }
+    if (answered.wait_for(stop_grace) != std::future_status::ready) {
+      ec = error::timed_out;
+      return;
+    }
+    ec = answered.get();
   }
   void set_priority(task_id id, task_priority priority, std::error_code& ec) override {
     (void)call(ec, [&](std::error_code& jec) { return do_set_priority(id, priority, jec); });
@@ -283,8 +313,7 @@ class embedded_runner final : public session_backend,
       }
       for (const task_id id : ids) {
         stop_running(id);
-        std::error_code ec;
-        change(tasks_.at(id), task_state::queued, error::runner_stopped, {}, {}, ec);
+        record(tasks_.at(id), task_state::queued, error::runner_stopped, {}, {});
       }
       stopped.set_value();
     });
@@ -322,6 +351,7 @@ class embedded_runner final : public session_backend,
     std::unique_ptr<upload> up;
     async_result op;
     bool cancelling = false;
+    std::vector<cancel_reply> cancel_replies;  // answered when the transfer ends
   };
 
   // ---- the calls' work, on the journal thread (this process's calls and commands alike) -----
@@ -381,21 +411,25 @@ class embedded_runner final : public session_backend,
     return 0;
   }
 
-  int do_cancel(task_id id, std::error_code& ec) {
+  // Cancels a task. One with a transfer in flight (or stopped and not yet ended) is cancelled
+  // through it: it removes its files and ends with operation_aborted, finish() journals the
+  // outcome (a completion that came first stays a completion) and calls `reply` with the
+  // answer; this returns true then. Otherwise the cancel is done when this returns false.
+  bool do_cancel(task_id id, std::error_code& ec, cancel_reply reply = {}) {
     task_info* t = live_task(id, ec);
     if (t == nullptr) {
-      return 0;
+      return false;
     }
     scheduler_.remove(id);
     start_when_stopped_.erase(id);
-    // A run in flight, or stopped and not yet ended, is cancelled itself: it removes its files
-    // and completes with operation_aborted, and on_end journals the outcome (which may be a
-    // completion that came first).
     for (auto* runs : {&running_, &stopping_}) {
       if (auto it = runs->find(id); it != runs->end() && (it->second.down || it->second.up)) {
         it->second.cancelling = true;
+        if (reply) {
+          it->second.cancel_replies.push_back(std::move(reply));
+        }
         cancel_transfer(it->second);
-        return 0;
+        return true;
       }
     }
     change(*t, task_state::cancelled, {}, {}, event_kind::cancelled, ec);
@@ -404,7 +438,7 @@ class embedded_runner final : public session_backend,
       std::filesystem::remove(partial_path(t->request.output), ignored);
       std::filesystem::remove(record_path(t->request.output), ignored);
     }
-    return 0;
+    return false;
   }
 
   int do_set_priority(task_id id, task_priority priority, std::error_code& ec) {
@@ -449,7 +483,12 @@ class embedded_runner final : public session_backend,
           do_resume(c.task, result);
           break;
         case command_verb::cancel:
-          do_cancel(c.task, result);
+          if (do_cancel(c.task, result, [this, seq = c.seq](std::error_code r) {
+                std::error_code ignored;  // unanswered, it is applied again: a no-op then
+                journal_->answer(seq, {r, 0}, clock_.wall_now(), ignored);
+              })) {
+            continue;  // answered when the transfer ends
+          }
           break;
         case command_verb::priority:
           do_set_priority(c.task, c.priority, result);
@@ -466,6 +505,11 @@ class embedded_runner final : public session_backend,
   // finds none unanswered (or, after a bounded number of tries, released regardless: the
   // controllers waiting then find it free and apply theirs).
   void release_lock() {
+    for (auto* runs : {&running_, &stopping_}) {
+      for (auto& [id, a] : *runs) {
+        answer_cancels(a, error::operation_aborted);  // a run that did not end in time
+      }
+    }
     for (int attempt = 0; attempt < release_attempts; ++attempt) {
       apply_commands();
       std::error_code ec;
@@ -487,26 +531,126 @@ class embedded_runner final : public session_backend,
     return &it->second;
   }
 
-  // Journals a state change (and its event), then tells the delegate. A journal that cannot
-  // be written stops new starts; nothing committed is lost.
-  void change(task_info& t, task_state state, std::error_code reason, std::string message,
+  // Journals a state change the app asked for (pause, resume, cancel) or a start, then tells
+  // the delegate. When the commit fails nothing changes, the call fails with the journal's
+  // error, and the session holds its queued tasks (see hold_for_journal).
+  bool change(task_info& t, task_state state, std::error_code reason, std::string message,
               std::optional<event_kind> event, std::error_code& ec,
               std::optional<wall_time> retry_at = {}) {
+    if (journal_broken_) {
+      ec = error::journal_unwritable;
+      return false;
+    }
     const wall_time now = clock_.wall_now();
-    const task_change c{t.id, state, reason, message, retry_at, event};
+    const task_change c{t.id, state, reason, std::move(message), retry_at, event};
     const auto seqs = journal_->apply({&c, 1}, now, ec);
     if (ec) {
-      journal_broken_ = true;
-      return;
+      hold_for_journal();
+      return false;
     }
-    t.state = state;
-    t.reason = reason;
-    t.message = std::move(message);
-    t.retry_at = retry_at;
+    settle(t, c, now, seqs[0]);
+    return true;
+  }
+
+  // Journals what happened to a task (a transfer's outcome, a retry, a stop). When the journal
+  // cannot be written the change is kept, in order, and committed when the journal takes writes
+  // again: the task's state moves on here now, and its event reaches the delegate only after
+  // that commit. A process that dies meanwhile finds the task as last committed (running), and
+  // the next runner queues it again.
+  void record(task_info& t, task_state state, std::error_code reason, std::string message,
+              std::optional<event_kind> event, std::optional<wall_time> retry_at = {}) {
+    const wall_time now = clock_.wall_now();
+    const task_change c{t.id, state, reason, std::move(message), retry_at, event};
+    if (!journal_broken_) {
+      std::error_code ec;
+      const auto seqs = journal_->apply({&c, 1}, now, ec);
+      if (!ec) {
+        settle(t, c, now, seqs[0]);
+        return;
+      }
+      hold_for_journal();
+    }
+    unjournaled_.push_back(c);
+    show(t, c, now);
+  }
+
+  // A committed change: in memory, to the delegate, and its event (seq) delivered.
+  void settle(task_info& t, const task_change& c, wall_time now, std::uint64_t seq) {
+    show(t, c, now);
+    if (c.event) {
+      milestone("committed");
+      deliver(session_event{seq, t.id, *c.event, c.state, c.reason, c.message, now});
+    }
+  }
+
+  // A change in memory, and the delegate's on_state.
+  void show(task_info& t, const task_change& c, wall_time now) {
+    t.state = c.state;
+    t.reason = c.reason;
+    t.message = c.message;
+    t.retry_at = c.retry_at;
     t.changed = now;
     to_delegate([copy = t](session_delegate& d) { d.on_state(copy); });
-    if (event) {
-      deliver(session_event{seqs[0], t.id, *event, state, reason, t.message, now});
+  }
+
+  // The journal refused a write: no task starts, and every queued task is shown `waiting` with
+  // reason journal_unwritable (in memory only: the journal still says queued) until a write
+  // passes again (retry_journal). Running transfers go on; their outcomes wait in unjournaled_.
+  void hold_for_journal() {
+    if (journal_broken_) {
+      return;
+    }
+    journal_broken_ = true;
+    last_journal_try_ = std::chrono::steady_clock::now();
+    const wall_time now = clock_.wall_now();
+    for (auto& [id, t] : tasks_) {
+      if (t.state == task_state::queued) {
+        show(t, {id, task_state::waiting, error::journal_unwritable, {}, {}, {}}, now);
+        held_.push_back(id);
+      }
+    }
+  }
+
+  // Once a second while the journal is broken: commits what waited (or, with nothing waiting,
+  // a write that changes nothing), and on success delivers the waiting events in order and
+  // queues the held tasks again.
+  void retry_journal() {
+    const auto now_steady = std::chrono::steady_clock::now();
+    if (now_steady - last_journal_try_ < journal_retry) {
+      return;
+    }
+    last_journal_try_ = now_steady;
+    const wall_time now = clock_.wall_now();
+    std::error_code ec;
+    std::vector<std::uint64_t> seqs;
+    if (unjournaled_.empty()) {
+      journal_->probe(now, ec);
+    } else {
+      seqs = journal_->apply(unjournaled_, now, ec);
+    }
+    if (ec) {
+      return;
+    }
+    journal_broken_ = false;
+    for (std::size_t i = 0; i < unjournaled_.size(); ++i) {
+      const task_change& c = unjournaled_[i];
+      if (c.event) {
+        deliver(session_event{seqs[i], c.id, *c.event, c.state, c.reason, c.message, now});
+      }
+    }
+    unjournaled_.clear();
+    for (const task_id id : held_) {
+      task_info& t = tasks_.at(id);
+      if (t.state == task_state::waiting && t.reason == error::journal_unwritable) {
+        show(t, {id, task_state::queued, {}, {}, {}, {}}, now);
+      }
+    }
+    held_.clear();
+  }
+
+  void milestone(std::string_view name) const {
+    if (environment_.on_milestone) {
+      environment_.on_milestone(name);
     }
   }
 
@@ -516,6 +660,9 @@ class embedded_runner final : public session_backend,
     std::chrono::milliseconds sleep{command_poll};
     if (!ready_) {
       return sleep;  // before the first job: not idle yet, the restored events are not handed over
+    }
+    if (journal_broken_) {
+      retry_journal();
     }
     if (!closed_.load()) {
       std::error_code ec;
@@ -528,8 +675,7 @@ class embedded_runner final : public session_backend,
       const schedule_decision d = scheduler_.decide(now);
       for (const task_id id : d.preempt) {
         stop_running(id);
-        std::error_code ec;
-        change(tasks_.at(id), task_state::queued, error::preempted, {}, {}, ec);
+        record(tasks_.at(id), task_state::queued, error::preempted, {}, {});
       }
       for (const task_id id : d.start) {
         start(id);
@@ -570,6 +716,7 @@ class embedded_runner final : public session_backend,
     transfer_environment e;
     e.via = &*client_;
     e.time_source = environment_.time_source;
+    e.on_milestone = environment_.on_milestone;
     e.on_event = [self, id, generation](const transfer_event& event) {
       if (auto core = self.lock()) {
         (void)core->worker_->post(
@@ -650,17 +797,17 @@ class embedded_runner final : public session_backend,
     switch (event.kind) {
       case transfer_event_kind::retry: {
         const auto delay = std::chrono::duration_cast<wall_time::duration>(event.delay);
-        change(t, task_state::waiting, error::retry_at, event.reason.message(), {}, ec,
+        record(t, task_state::waiting, error::retry_at, event.reason.message(), {},
                clock_.wall_now() + delay);
         return;
       }
       case transfer_event_kind::restarted:
-        change(t, task_state::running, event.reason, {}, event_kind::restarted, ec);
+        record(t, task_state::running, event.reason, {}, event_kind::restarted);
         return;
       case transfer_event_kind::started:
       case transfer_event_kind::progress:
         if (t.state == task_state::waiting) {
-          change(t, task_state::running, {}, {}, {}, ec);
+          record(t, task_state::running, {}, {}, {});
         }
         if (event.kind == transfer_event_kind::progress) {
           to_delegate([id, p = event.progress](session_delegate& d) { d.on_progress(id, p); });
@@ -698,8 +845,8 @@ class embedded_runner final : public session_backend,
     finish(id, a);
   }
 
-  // Journals how a transfer ended: completed, cancelled or failed (with its event); a stopped
-  // one (operation_aborted without a cancel) stays as stop_running left it.
+  // Journals how a transfer ended: completed, cancelled or failed (with its event), and answers
+  // the cancels waiting for it.
   void finish(task_id id, active_task& a) {
     std::error_code outcome;
     unsigned status = 0;
@@ -713,21 +860,28 @@ class embedded_runner final : public session_backend,
       }
     }
     task_info& t = tasks_.at(id);
-    std::error_code ec;
-    if ((outcome == error::operation_aborted && !a.cancelling) || is_final(t.state)) {
-      return;
-    }
-    scheduler_.remove(id);
-    if (!outcome) {
-      change(t, task_state::completed, {}, {}, event_kind::completed, ec);
-    } else if (a.cancelling && outcome == error::operation_aborted) {
-      change(t, task_state::cancelled, {}, {}, event_kind::cancelled, ec);
-    } else {
-      std::string message = outcome.message();
-      if (status != 0) {
-        message += " (HTTP " + std::to_string(status) + ")";
+    const std::error_code answer = outcome ? std::error_code{} : error::too_late;
+    if ((outcome != error::operation_aborted || a.cancelling) && !is_final(t.state)) {
+      scheduler_.remove(id);
+      if (!outcome) {
+        record(t, task_state::completed, {}, {}, event_kind::completed);
+      } else if (a.cancelling && outcome == error::operation_aborted) {
+        record(t, task_state::cancelled, {}, {}, event_kind::cancelled);
+      } else {
+        std::string message = outcome.message();
+        if (status != 0) {
+          message += " (HTTP " + std::to_string(status) + ")";
+        }
+        record(t, task_state::failed, outcome, std::move(message), event_kind::failed);
       }
-      change(t, task_state::failed, outcome, std::move(message), event_kind::failed, ec);
+    }
+    // A stopped run (operation_aborted without a cancel) stays as stop_running left it.
+    answer_cancels(a, answer);
+  }
+
+  static void answer_cancels(active_task& a, std::error_code answer) {
+    for (cancel_reply& reply : std::exchange(a.cancel_replies, {})) {
+      reply(answer);
     }
   }
 
@@ -793,8 +947,14 @@ class embedded_runner final : public session_backend,
   std::set<task_id> start_when_stopped_;     // started again before that completion
   std::uint64_t generation_ = 0;
   const bool runs_tasks_;  // false: opened by a controller only to apply commands
+  // The journal refused a write (hold_for_journal): what waits to be committed, the tasks held
+  // meanwhile, and when a write was last tried.
   bool journal_broken_ = false;
-  bool ready_ = false;  // set by the journal thread's first job
+  std::vector<task_change> unjournaled_;
+  std::vector<task_id> held_;
+  std::chrono::steady_clock::time_point last_journal_try_;
+  bool ready_ = false;                   // set by the journal thread's first job (start)
+  std::vector<session_event> restored_;  // the events not acknowledged at open, for start
 
   std::atomic<bool> closed_{false};
   std::atomic<int> stopping_count_{0};

@@ -26,7 +26,7 @@ struct migration {
   const char* sql;
 };
 
-constexpr std::array<migration, 2> migrations{{
+constexpr std::array<migration, 3> migrations{{
     {1, R"sql(
 CREATE TABLE tasks (
   id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -89,6 +89,16 @@ CREATE TABLE commands (
   result_task       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX commands_unanswered ON commands(seq) WHERE answered IS NULL;
+)sql"},
+    // The session's own row: whether it is being invalidated, and a column a write that
+    // changes nothing else may touch (probe).
+    {3, R"sql(
+CREATE TABLE session (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  invalidation TEXT NOT NULL DEFAULT '',  -- '' | finish | cancel (session_invalidation)
+  touched      INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO session (id) VALUES (1);
 )sql"},
 }};
 
@@ -413,6 +423,7 @@ struct journal::impl {
   sqlite3* db = nullptr;
   std::string problem;             // the last damage found, for explain()
   std::int64_t data_version = -1;  // PRAGMA data_version when changed_elsewhere last asked
+  std::function<void(std::string_view)> on_milestone;
 
   ~impl() { sqlite3_close_v2(db); }
 
@@ -440,6 +451,9 @@ struct journal::impl {
       return;
     }
     body(ec);
+    if (!ec && on_milestone) {
+      on_milestone("journal_commit");
+    }
     if (!ec) {
       ec = exec("COMMIT");
     }
@@ -624,6 +638,7 @@ std::unique_ptr<journal> journal::open(const std::filesystem::path& file,
   }
   auto j = std::make_unique<impl>();
   j->file = file;
+  j->on_milestone = options.on_milestone;
   const int rc = sqlite3_open_v2(
       file.c_str(), &j->db,
       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
@@ -1074,6 +1089,16 @@ bool journal::release_if_no_commands(const std::function<void()>& release, std::
     released = true;
   });
   return released;
+}
+
+void journal::probe(wall_time now, std::error_code& ec) {
+  impl_->write(ec, [&](std::error_code& wec) {
+    statement s{impl_->db, "UPDATE session SET touched = ? WHERE id = 1", wec};
+    if (!wec) {
+      s.bind(1, to_ns(now));
+      (void)s.step(wec);
+    }
+  });
 }
 
 }  // namespace ferry::engine::detail

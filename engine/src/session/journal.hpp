@@ -25,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct journal_options {
   std::string vfs;
   /// How long a write waits for another connection's transaction.
   std::chrono::milliseconds busy_timeout{5000};
+  /// Called with "journal_commit" inside every write transaction, just before its COMMIT (crash
+  /// tests end the process there).
+  std::function<void(std::string_view milestone)> on_milestone;
 };
 
 /// A task as `add_task` stores it. `request`'s paths must be absolute.
@@ -84,7 +88,7 @@ struct command_answer {
 class journal {
  public:
   /// The schema this code writes; a journal of a higher `user_version` is refused.
-  static constexpr int schema_version = 2;
+  static constexpr int schema_version = 3;
 
   /// Opens (creating it 0600, or migrating it) the journal at `file`. Errors: journal_corrupt
   /// (not a database, a failed quick_check), journal_too_new, journal_unwritable (it cannot be
@@ -142,6 +146,8 @@ class journal {
 
   /// Moves the WAL's pages into the database (when idle).
   void checkpoint(std::error_code& ec);
+  /// A write that changes nothing a reader sees: whether the journal takes writes again.
+  void probe(wall_time now, std::error_code& ec);
 
   // ---- commands: a controller's side -----------------------------------------------------
 

@@ -43,7 +43,9 @@ std::unique_ptr<session> session::open(const session_config& config, session_del
   if (ec) {
     return nullptr;
   }
-  return std::unique_ptr<session>{new session{std::move(backend)}};
+  std::unique_ptr<session> s{new session{std::move(backend)}};
+  s->core_->start(s.get());
+  return s;
 }
 
 std::unique_ptr<session> session::open(const session_config& config, session_delegate* delegate,

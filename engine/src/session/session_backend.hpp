@@ -21,6 +21,10 @@ class session_backend {
  public:
   virtual ~session_backend() = default;
 
+  /// Begins: `owner` is the session this backend is under (null for a runner a controller
+  /// opened to apply commands), which the delegate hears first.
+  virtual void start(session* owner) { (void)owner; }
+
   virtual task_info add(transfer_request request, const task_options& options,
                         std::error_code& ec) = 0;
   virtual void pause(task_id id, std::error_code& ec) = 0;

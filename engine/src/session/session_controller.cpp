@@ -42,6 +42,7 @@ class session_controller final : public session_backend {
   void open(std::error_code& ec, std::string& detail) {
     journal_options options;
     options.durable = config_.durable;
+    options.vfs = environment_.journal_vfs;
     journal_ = journal::open(dir_ / "journal.sqlite", options, ec, &detail);
   }
 

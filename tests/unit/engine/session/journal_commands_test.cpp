@@ -28,13 +28,14 @@ TEST_F(JournalCommandsTest, AVersionOneJournalIsMigratedWithItsTasksKept) {
     auto j = open_journal();
     ASSERT_EQ(j->add_task(download_to("kept"), t0, ec).task.id, 1U);
   }
-  // What a version 1 journal is: no commands table.
-  raw_sql("DROP TABLE commands; PRAGMA user_version = 1;");
+  // What a version 1 journal is: no commands table, no session row.
+  raw_sql("DROP TABLE commands; DROP TABLE session; PRAGMA user_version = 1;");
   ASSERT_EQ(raw_text("SELECT count(*) FROM sqlite_master WHERE name = 'commands'"), "0");
   auto j = open_journal();
   ASSERT_TRUE(j);
-  EXPECT_EQ(raw_text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_text("PRAGMA user_version"), std::to_string(journal::schema_version));
   EXPECT_EQ(raw_text("SELECT count(*) FROM sqlite_master WHERE name = 'commands'"), "1");
+  EXPECT_EQ(raw_text("SELECT count(*) FROM session"), "1");
   ASSERT_EQ(j->tasks(ec).size(), 1U);
   EXPECT_EQ(j->tasks(ec)[0].request.output, dir_ / "kept");
   EXPECT_NE(j->submit(pause_of(1), t0, ec), 0U);

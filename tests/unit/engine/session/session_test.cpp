@@ -110,6 +110,54 @@ TEST_F(SessionTest, EventsNotAcknowledgedComeAgainAfterAReattachWithTheSameSeq) 
   EXPECT_EQ(ec, error::invalid_argument);
 }
 
+// Acknowledges each event through the session it was attached to, before returning `later`.
+class acknowledging_delegate : public session_delegate {
+ public:
+  void on_attached(session& s) override {
+    std::lock_guard lock{mutex};
+    owner = &s;
+  }
+  delivery on_event(const session_event& event) override {
+    session* s = nullptr;
+    {
+      std::lock_guard lock{mutex};
+      s = owner;
+      heard.push_back(event.seq);
+    }
+    if (s != nullptr) {
+      s->acknowledge(event.seq);
+    }
+    return delivery::later;
+  }
+  std::mutex mutex;
+  session* owner = nullptr;
+  std::vector<std::uint64_t> heard;
+};
+
+TEST_F(SessionTest, ARestoredEventMayBeAcknowledgedThroughTheSessionTheDelegateWasAttachedTo) {
+  const std::string body = test::version_bytes(5'000, 0);
+  scripted_server server{
+      resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  {
+    recording_delegate deferring{delivery::later};
+    auto s = open(&deferring);
+    (void)s->add(download_of(server, "a"), {});
+    wait_idle(*s);
+  }  // one event left unacknowledged
+  {
+    acknowledging_delegate d;
+    auto s = open(&d);  // the restored event may come before open returns
+    wait_idle(*s);
+    std::lock_guard lock{d.mutex};
+    EXPECT_EQ(d.owner, s.get());
+    EXPECT_EQ(d.heard.size(), 1U);
+  }
+  recording_delegate last;
+  auto s = open(&last);
+  wait_idle(*s);
+  EXPECT_TRUE(last.events().empty()) << "acknowledged through on_attached's session";
+}
+
 TEST_F(SessionTest, ATaskARunnerHeldWhenItClosedContinuesInTheNextRunner) {
   const std::string body = test::version_bytes(400'000, 0);
   // The first answer stops after a part of the body and then hangs: the runner closes while
@@ -282,6 +330,7 @@ class calling_delegate : public session_delegate {
  public:
   session* owner = nullptr;
   std::mutex mutex;
+  void on_attached(session& s) override { owner = &s; }
   std::optional<task_state> seen;
   std::error_code wait_error;
 
@@ -301,10 +350,10 @@ TEST_F(SessionTest, TheDelegateMayCallTheSessionButNotWaitForItself) {
       resource_responder({{"hello", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
   calling_delegate delegate;
   auto s = open(&delegate);
-  delegate.owner = s.get();
   (void)s->add(download_of(server, "d"), {});
   wait_idle(*s);
   std::lock_guard lock{delegate.mutex};
+  EXPECT_EQ(delegate.owner, s.get());
   EXPECT_EQ(delegate.seen, task_state::completed);
   EXPECT_EQ(delegate.wait_error, error::would_deadlock);
 }

@@ -5,9 +5,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -23,6 +25,7 @@
 
 namespace ferry::engine {
 
+class session;
 namespace detail {
 class session_backend;
 }
@@ -34,6 +37,10 @@ class session_delegate {
  public:
   virtual ~session_delegate() = default;
 
+  /// The first call, before any other: the session these calls are about (the one `open` is
+  /// returning — restored events may come before it has returned). A delegate that calls the
+  /// session, from an event of its own, keeps it here.
+  virtual void on_attached(session& owner) { (void)owner; }
   /// A task changed state (`task.reason` says why when the system moved it).
   virtual void on_state(const task_info& task) { (void)task; }
   /// A running task moved bytes: at most once per `session_config::progress_interval`.
@@ -60,6 +67,15 @@ struct session_environment {
   std::optional<tls_context> tls;
   /// Time for transfers, and wall time for the journal and schedules; null: the real clock.
   clock_source* time_source = nullptr;
+  /// Named moments, for tests that end the process there and for tracing: "journal_commit"
+  /// (inside a journal transaction, before its COMMIT), "committed" (a state change with an
+  /// event is committed and not yet handed to the delegate), and the transfers' own
+  /// ("checkpoint", "before_rename", "after_rename"). Called on the journal thread or a loop
+  /// thread; must not block or call the session.
+  std::function<void(std::string_view milestone)> on_milestone;
+  /// The SQLite VFS the journal is opened through (tests register failing ones); empty: SQLite's
+  /// default.
+  std::string journal_vfs;
 };
 
 /// A background session, run by this process (`session_runner::embedded`), or controlled from

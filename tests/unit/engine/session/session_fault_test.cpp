@@ -1,0 +1,141 @@
+// A session whose journal stops taking writes while it runs (a failing SQLite VFS: disk full),
+// and a cancel that comes too late: what the app asked fails with a clear error, what happened
+// meanwhile waits and is journaled once the journal takes writes again, and nothing committed
+// is lost.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "failing_vfs.hpp"
+#include "ferry/engine/error.hpp"
+#include "resource_responder.hpp"
+#include "session_fixture.hpp"
+
+namespace ferry::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using test::failing_vfs;
+using test::resource_fault;
+using test::resource_responder;
+using test::scripted_server;
+using SessionFaultTest = session_fixture;
+
+// The state of task `id` as the journal file says, read through a connection of the test's own.
+std::string journaled_state(const std::filesystem::path& journal, task_id id) {
+  sqlite3* db = nullptr;
+  std::string state;
+  if (sqlite3_open_v2(journal.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT state FROM tasks WHERE id = ?", -1, &q, nullptr);
+    sqlite3_bind_int64(q, 1, static_cast<sqlite3_int64>(id));
+    if (sqlite3_step(q) == SQLITE_ROW) {
+      state = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return state;
+}
+
+TEST_F(SessionFaultTest, AJournalThatStopsTakingWritesHoldsTheQueueAndLosesNothing) {
+  failing_vfs vfs;
+  const std::string body = test::version_bytes(30'000, 0);
+  // The first answer waits: the journal breaks while that task runs.
+  scripted_server server{resource_responder({{body, "\"v0\"", ""}}, [](std::size_t i) {
+    resource_fault f;
+    f.stall = i == 0 ? 600ms : 0ms;
+    return f;
+  })};
+  session_config c = config();
+  c.max_running = 1;
+  session_environment e;
+  e.journal_vfs = failing_vfs::name;
+  recording_delegate delegate;
+  auto s = session::open(c, &delegate, e);
+  const task_id running = s->add(download_of(server, "running"), {}).id;
+  const task_id queued = s->add(download_of(server, "queued"), {}).id;
+  wait_for_state(*s, running, task_state::running);
+
+  vfs.fail_at(0, failing_vfs::failure::disk_full);  // every write from here on
+  std::error_code ec;
+  (void)s->add(download_of(server, "refused"), {}, ec);
+  EXPECT_EQ(ec, error::journal_unwritable) << "what the app asks fails clearly";
+  s->pause(queued, ec);
+  EXPECT_EQ(ec, error::journal_unwritable);
+  // The queue is held and says why; the running task finishes, and its completion waits.
+  wait_for_state(*s, queued, task_state::waiting);
+  EXPECT_EQ(s->find(queued)->reason, error::journal_unwritable);
+  wait_for_state(*s, running, task_state::completed);
+  EXPECT_EQ(test::read_file(scratch_ / "running"), body);
+  EXPECT_TRUE(delegate.events().empty()) << "no event before its commit";
+  const auto journal = s->state_directory() / "journal.sqlite";
+  EXPECT_EQ(journaled_state(journal, running), "running");
+  EXPECT_EQ(journaled_state(journal, queued), "queued");
+  EXPECT_EQ(s->tasks().size(), 2U);
+
+  vfs.heal();  // space again: within a second the completion commits and the queue moves
+  wait_idle(*s);
+  EXPECT_EQ(s->find(queued)->state, task_state::completed);
+  EXPECT_EQ(test::read_file(scratch_ / "queued"), body);
+  const auto events = delegate.events();
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].task, running);
+  EXPECT_EQ(events[0].kind, event_kind::completed);
+  EXPECT_EQ(events[1].task, queued);
+  s.reset();
+  EXPECT_EQ(journaled_state(journal, running), "completed");
+  EXPECT_EQ(journaled_state(journal, queued), "completed");
+}
+
+TEST_F(SessionFaultTest, ACancelAfterTheDownloadBeganToFinishIsTooLateAndItCompletes) {
+  const std::string body = test::version_bytes(20'000, 0);
+  scripted_server server{
+      resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  // The download stops at "before_rename" (verified, not yet renamed) until the cancel has
+  // been sent, and a little longer, so that the cancel reaches it in its finishing phase.
+  std::mutex m;
+  std::condition_variable cv;
+  bool finishing = false;
+  bool cancel_sent = false;
+  session_environment e;
+  e.on_milestone = [&](std::string_view milestone) {
+    if (milestone != "before_rename") {
+      return;
+    }
+    std::unique_lock lock{m};
+    finishing = true;
+    cv.notify_all();
+    cv.wait_for(lock, 10s, [&] { return cancel_sent; });
+    lock.unlock();
+    std::this_thread::sleep_for(300ms);
+  };
+  recording_delegate delegate;
+  auto s = session::open(config(), &delegate, e);
+  const task_id id = s->add(download_of(server, "late"), {}).id;
+  {
+    std::unique_lock lock{m};
+    ASSERT_TRUE(cv.wait_for(lock, 20s, [&] { return finishing; }));
+  }
+  std::error_code ec;
+  std::thread releaser{[&] {
+    std::this_thread::sleep_for(50ms);
+    std::lock_guard lock{m};
+    cancel_sent = true;
+    cv.notify_all();
+  }};
+  s->cancel(id, ec);
+  releaser.join();
+  EXPECT_EQ(ec, error::too_late);
+  wait_idle(*s);
+  EXPECT_EQ(s->find(id)->state, task_state::completed);
+  EXPECT_EQ(test::read_file(scratch_ / "late"), body);
+  ASSERT_EQ(delegate.events().size(), 1U);
+  EXPECT_EQ(delegate.events()[0].kind, event_kind::completed);
+}
+
+}  // namespace
+}  // namespace ferry::engine
