@@ -145,6 +145,12 @@ entry describe(error e) noexcept {
       return {"retry_at", "waiting for the next attempt", {}};
     case error::waiting_for_credentials:
       return {"waiting_for_credentials", "waiting for credentials", {}};
+    case error::session_invalidated:
+      return {"session_invalidated", "the session is being invalidated", usage_error};
+    case error::not_idempotent:
+      return {"not_idempotent",
+              "a POST cut short by a stopped runner is not sent again (not marked idempotent)",
+              {}};
     case error::range_ignored:
       return {"range_ignored", "the server ignored the range request", {.resource_changed = true}};
     case error::range_not_satisfiable:

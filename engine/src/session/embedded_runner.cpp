@@ -50,6 +50,10 @@ constexpr int release_attempts = 20;
 constexpr auto command_poll = 100ms;
 // How often a journal that refused a write is tried again.
 constexpr auto journal_retry = 1s;
+// Finished tasks whose events are all acknowledged are removed after this long, looked for at
+// the start and then every hour.
+constexpr auto finished_kept = std::chrono::hours{24 * 7};
+constexpr auto cleanup_interval = 1h;
 
 std::string host_key(const http::url& url) {
   return url.host() + ":" + std::to_string(url.port());
@@ -109,12 +113,27 @@ class embedded_runner final : public session_backend,
     }
     // Tasks a runner held when it stopped (or died) are queued again; they resume from their
     // partial files.
+    // A POST that may have reached the server is not sent again unless it is idempotent. (A
+    // runner that closes stops its uploads before their bodies end, and queues them again.)
     std::vector<task_change> requeue;
     for (task_info& t : all) {
       if (t.state == task_state::running || t.state == task_state::waiting) {
-        requeue.push_back({t.id, task_state::queued, error::runner_stopped, {}, {}, {}});
-        t.state = task_state::queued;
-        t.reason = error::runner_stopped;
+        // Running (not waiting for a retry, whose attempt has failed) when its runner died.
+        const bool sending = t.state == task_state::running &&
+                             t.request.kind == transfer_kind::upload && t.request.method == "POST";
+        task_change c{t.id, task_state::queued, error::runner_stopped, {}, {}, {}};
+        if (sending && !t.idempotent) {
+          c = {t.id,
+               task_state::failed,
+               error::not_idempotent,
+               "the runner stopped while it was sending this POST",
+               {},
+               event_kind::failed};
+        }
+        requeue.push_back(c);
+        t.state = c.state;
+        t.reason = c.reason;
+        t.message = c.message;
         t.retry_at.reset();
       }
       if (t.state == task_state::queued) {
@@ -130,6 +149,9 @@ class embedded_runner final : public session_backend,
       }
     }
     journal_->forget_answered(clock_.wall_now() - answered_commands_kept, ec);
+    if (!ec) {
+      invalidation_ = journal_->invalidated(ec);
+    }
     if (ec) {
       detail = journal_->explain(ec);
       return;
@@ -234,6 +256,15 @@ class embedded_runner final : public session_backend,
     }
     ec = answered.get();
   }
+  void invalidate(bool cancel, std::error_code& ec) override {
+    (void)call(ec, [&](std::error_code& jec) {
+      return do_invalidate(cancel ? invalidation::cancel : invalidation::finish, jec);
+    });
+  }
+  std::size_t remove_finished(std::error_code& ec) override {
+    return call(ec,
+                [&](std::error_code& jec) { return do_remove_finished(wall_time::max(), jec); });
+  }
   void set_priority(task_id id, task_priority priority, std::error_code& ec) override {
     (void)call(ec, [&](std::error_code& jec) { return do_set_priority(id, priority, jec); });
   }
@@ -329,8 +360,16 @@ class embedded_runner final : public session_backend,
     // acknowledgements; then the journal thread applies late commands and lets go of the lock,
     // and drains; then no transfer is left for the loop.
     deliverer_->stop();
-    (void)worker_->post([this] { release_lock(); });
+    bool remove_directory = false;
+    (void)worker_->post([this, &remove_directory] {
+      remove_directory = finished_invalidation();
+      release_lock();
+    });
     worker_->stop();
+    if (remove_directory) {
+      journal_.reset();
+      remove_state_files();
+    }
     running_.clear();
     stopping_.clear();
     loop_.shutdown();
@@ -359,6 +398,10 @@ class embedded_runner final : public session_backend,
   // Stores and queues a task. `answering`: the command this applies (answered in the same
   // transaction).
   task_info do_add(new_task t, std::error_code& ec, std::uint64_t answering = 0) {
+    if (invalidation_ != invalidation::none) {
+      ec = error::session_invalidated;
+      return {};
+    }
     transfer_request& request = t.request;
     transfer_environment e;
     e.via = &*client_;
@@ -454,6 +497,57 @@ class embedded_runner final : public session_backend,
     return 0;
   }
 
+  // Invalidates the session: no task is added from now on; `finish` lets the live tasks run to
+  // their ends and cancels the paused ones, `cancel` cancels them all (partial files removed,
+  // completed outputs kept). Committed first; the delegate hears on_invalidated once every task
+  // has ended (check_invalidated), and the state directory goes when the last event is
+  // acknowledged too (at close). A cancel after a finish stays a cancel.
+  int do_invalidate(invalidation how, std::error_code& ec) {
+    if (invalidation_ == invalidation::cancel) {
+      how = invalidation::cancel;
+    }
+    journal_->set_invalidated(how, ec);
+    if (ec) {
+      return 0;
+    }
+    invalidation_ = how;
+    std::vector<task_id> ending;
+    for (const auto& [id, t] : tasks_) {
+      if (!is_final(t.state) && (how == invalidation::cancel || t.state == task_state::paused)) {
+        ending.push_back(id);
+      }
+    }
+    for (const task_id id : ending) {
+      std::error_code ignored;  // a journal error holds the task; it is cancelled at next open
+      (void)do_cancel(id, ignored);
+    }
+    check_invalidated();
+    return 0;
+  }
+
+  // Tells the delegate, once, that an invalidated session has no live task left.
+  void check_invalidated() {
+    if (invalidation_ == invalidation::none || told_invalidated_ || !stopping_.empty() ||
+        !running_.empty()) {
+      return;
+    }
+    if (std::any_of(tasks_.begin(), tasks_.end(),
+                    [](const auto& entry) { return !is_final(entry.second.state); })) {
+      return;
+    }
+    told_invalidated_ = true;
+    to_delegate([](session_delegate& d) { d.on_invalidated(); });
+  }
+
+  // Removes the finished tasks (changed before `before`) whose events are all acknowledged.
+  std::size_t do_remove_finished(wall_time before, std::error_code& ec) {
+    const std::vector<task_id> removed = journal_->remove_finished(before, ec);
+    for (const task_id id : removed) {
+      tasks_.erase(id);
+    }
+    return removed.size();
+  }
+
   // Applies and answers the commands other processes queued. A command whose answer cannot be
   // written stays unanswered and is applied again later (each verb but add, which is answered
   // in its own transaction, does nothing the second time).
@@ -496,9 +590,41 @@ class embedded_runner final : public session_backend,
         case command_verb::acknowledge:
           journal_->acknowledge(c.task, result);
           break;
+        case command_verb::finish_and_invalidate:
+        case command_verb::cancel_and_invalidate:
+          do_invalidate(c.verb == command_verb::cancel_and_invalidate ? invalidation::cancel
+                                                                      : invalidation::finish,
+                        result);
+          break;
+        case command_verb::remove_finished:
+          task = do_remove_finished(wall_time::max(), result);  // the count
+          break;
       }
       journal_->answer(c.seq, {result, task}, clock_.wall_now(), ec);
     }
+  }
+
+  // An invalidated session whose tasks have all ended and whose events are all acknowledged:
+  // nothing is left to read, and its state directory goes.
+  bool finished_invalidation() {
+    if (invalidation_ == invalidation::none || journal_broken_ || !stopping_.empty() ||
+        std::any_of(tasks_.begin(), tasks_.end(),
+                    [](const auto& entry) { return !is_final(entry.second.state); })) {
+      return false;
+    }
+    std::error_code ec;
+    return !journal_->has_unacknowledged(ec) && !ec;
+  }
+
+  // Removes the session's own files and then its directory, if nothing else is in it (a state
+  // directory the app chose may hold its own files: they stay, and so does the directory).
+  void remove_state_files() {
+    std::error_code ignored;
+    for (const char* name : {"journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm",
+                             "journal.sqlite-journal", "runner.lock"}) {
+      std::filesystem::remove(dir_ / name, ignored);
+    }
+    std::filesystem::remove(dir_, ignored);  // only when empty
   }
 
   // The runner's last job: late commands applied, then the lock released in a transaction that
@@ -685,6 +811,12 @@ class embedded_runner final : public session_backend,
         sleep = std::clamp(until, std::chrono::milliseconds{1}, sleep);
       }
     }
+    if (std::chrono::steady_clock::now() >= next_cleanup_ && !journal_broken_) {
+      next_cleanup_ = std::chrono::steady_clock::now() + cleanup_interval;
+      std::error_code ignored;  // tried again in an hour
+      (void)do_remove_finished(clock_.wall_now() - finished_kept, ignored);
+    }
+    check_invalidated();
     refresh_idle();
     return sleep;
   }
@@ -953,6 +1085,9 @@ class embedded_runner final : public session_backend,
   std::vector<task_change> unjournaled_;
   std::vector<task_id> held_;
   std::chrono::steady_clock::time_point last_journal_try_;
+  invalidation invalidation_ = invalidation::none;
+  bool told_invalidated_ = false;
+  std::chrono::steady_clock::time_point next_cleanup_;  // the epoch: at the first idle turn
   bool ready_ = false;                   // set by the journal thread's first job (start)
   std::vector<session_event> restored_;  // the events not acknowledged at open, for start
 

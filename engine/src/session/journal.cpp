@@ -26,7 +26,7 @@ struct migration {
   const char* sql;
 };
 
-constexpr std::array<migration, 3> migrations{{
+constexpr std::array<migration, 4> migrations{{
     {1, R"sql(
 CREATE TABLE tasks (
   id               INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -99,6 +99,11 @@ CREATE TABLE session (
   touched      INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO session (id) VALUES (1);
+)sql"},
+    // task_options::idempotent: a POST that may be sent again after its runner stopped.
+    {4, R"sql(
+ALTER TABLE tasks ADD COLUMN idempotent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commands ADD COLUMN idempotent INTEGER NOT NULL DEFAULT 0;
 )sql"},
 }};
 
@@ -251,12 +256,13 @@ struct task_row {
   std::optional<std::int64_t> retry_at;
   std::int64_t created = 0;
   std::int64_t changed = 0;
+  std::int64_t idempotent = 0;  // schema 4
 };
 
 constexpr std::string_view row_columns =
     "id, key, kind, description, request, secrets_withheld, output, priority, grp, grp_order, "
     "earliest_begin, state, reason_category, reason_value, reason_name, message, retry_at, "
-    "created, changed, crc";
+    "created, changed, idempotent, crc";
 
 // CRC-32C (Castagnoli) over each column, each framed by a tag and its length, so that no two
 // rows share a byte stream (a NULL is not an empty text, "ab","c" is not "a","bc").
@@ -316,12 +322,23 @@ void for_each_column(Row& r, F&& f) {
   f(r.retry_at);
   f(r.created);
   f(r.changed);
+  f(r.idempotent);
 }
-constexpr int crc_column = 19;  // 0-based, after the columns above
+constexpr int crc_column = 20;  // 0-based, after the columns above
+
+// A column added by a later schema is fed only when it is not its default, so that the rows
+// written before it (which have the default) keep their checksums.
+bool added_later_at_default(const task_row& r, const void* column) {
+  return column == &r.idempotent && r.idempotent == 0;
+}
 
 std::uint32_t row_crc(const task_row& r) {
   crc32c crc;
-  for_each_column(r, [&](const auto& column) { feed(crc, column); });
+  for_each_column(r, [&](const auto& column) {
+    if (!added_later_at_default(r, &column)) {
+      feed(crc, column);
+    }
+  });
   return crc.checksum();
 }
 
@@ -365,6 +382,7 @@ task_info to_info(const task_row& r, std::error_code& ec, std::string& problem) 
   t.description = r.description;
   t.request = decode_request(r.request, ec);
   t.secrets_withheld = r.secrets_withheld != 0;
+  t.idempotent = r.idempotent != 0;
   const auto priority = parse_task_priority(r.priority);
   const auto order = parse_group_order(r.order);
   const auto state = parse_task_state(r.state);
@@ -390,13 +408,16 @@ std::string_view kind_name(transfer_kind k) noexcept {
   return k == transfer_kind::download ? "download" : "upload";
 }
 
-constexpr std::array<std::pair<command_verb, std::string_view>, 6> verb_names{{
+constexpr std::array<std::pair<command_verb, std::string_view>, 9> verb_names{{
     {command_verb::add, "add"},
     {command_verb::pause, "pause"},
     {command_verb::resume, "resume"},
     {command_verb::cancel, "cancel"},
     {command_verb::priority, "priority"},
     {command_verb::acknowledge, "acknowledge"},
+    {command_verb::finish_and_invalidate, "finish_and_invalidate"},
+    {command_verb::cancel_and_invalidate, "cancel_and_invalidate"},
+    {command_verb::remove_finished, "remove_finished"},
 }};
 
 std::string_view verb_name(command_verb v) noexcept {
@@ -487,16 +508,16 @@ struct journal::impl {
   }
 
   void store(const task_row& r, bool insert, std::error_code& ec) {
-    // Parameters ?1..?20 in row_columns' order, as bind_row binds them.
+    // Parameters ?1..?21 in row_columns' order, as bind_row binds them.
     const std::string sql =
         insert ? "INSERT INTO tasks (" + std::string{row_columns} +
                      ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,"
-                     "?19,?20)"
+                     "?19,?20,?21)"
                : "UPDATE tasks SET key=?2, kind=?3, description=?4, request=?5, "
                  "secrets_withheld=?6, output=?7, priority=?8, grp=?9, grp_order=?10, "
                  "earliest_begin=?11, state=?12, reason_category=?13, reason_value=?14, "
-                 "reason_name=?15, message=?16, retry_at=?17, created=?18, changed=?19, crc=?20 "
-                 "WHERE id=?1";
+                 "reason_name=?15, message=?16, retry_at=?17, created=?18, changed=?19, "
+                 "idempotent=?20, crc=?21 WHERE id=?1";
     statement s{db, sql, ec};
     if (ec) {
       return;
@@ -754,6 +775,7 @@ journal::added journal::add_task(const new_task& task, wall_time now, std::error
     r.state = to_string(task.options.paused ? task_state::paused : task_state::queued);
     r.created = to_ns(now);
     r.changed = r.created;
+    r.idempotent = task.options.idempotent ? 1 : 0;
     impl_->store(r, true, wec);
     if (!wec) {
       result.task = to_info(r, wec, impl_->problem);
@@ -898,26 +920,30 @@ void journal::acknowledge(std::uint64_t seq, std::error_code& ec) {
   });
 }
 
-std::size_t journal::remove_finished(wall_time changed_before, std::error_code& ec) {
-  std::size_t removed = 0;
+std::vector<task_id> journal::remove_finished(wall_time changed_before, std::error_code& ec) {
+  std::vector<task_id> removed;
   impl_->write(ec, [&](std::error_code& wec) {
     statement s{impl_->db,
                 "DELETE FROM tasks WHERE state IN ('completed', 'failed', 'cancelled') AND "
                 "changed < ? AND NOT EXISTS (SELECT 1 FROM events WHERE events.task = tasks.id "
-                "AND acknowledged = 0)",
+                "AND acknowledged = 0) RETURNING id",
                 wec};
     if (wec) {
       return;
     }
     s.bind(1, to_ns(changed_before));
-    (void)s.step(wec);
+    while (s.step(wec)) {
+      removed.push_back(static_cast<task_id>(s.integer(0)));
+    }
     if (wec) {
       return;
     }
-    removed = static_cast<std::size_t>(sqlite3_changes(impl_->db));
     wec = impl_->exec("DELETE FROM events WHERE task NOT IN (SELECT id FROM tasks)");
   });
-  return ec ? 0 : removed;
+  if (ec) {
+    return {};
+  }
+  return removed;
 }
 
 void journal::checkpoint(std::error_code& ec) {
@@ -932,7 +958,7 @@ std::uint64_t journal::submit(const command& c, wall_time now, std::error_code& 
     statement s{impl_->db,
                 "INSERT INTO commands (verb, task, priority, request, secrets_withheld, key, "
                 "description, grp, grp_order, earliest_begin, paused, store_credentials, "
-                "submitted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                "submitted, idempotent) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 wec};
     if (wec) {
       return;
@@ -957,6 +983,7 @@ std::uint64_t journal::submit(const command& c, wall_time now, std::error_code& 
     s.bind(11, std::int64_t{o.paused ? 1 : 0});
     s.bind(12, std::int64_t{o.store_credentials ? 1 : 0});
     s.bind(13, to_ns(now));
+    s.bind(14, std::int64_t{o.idempotent ? 1 : 0});
     (void)s.step(wec);
     if (!wec) {
       seq = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(impl_->db));
@@ -1017,7 +1044,8 @@ std::vector<command> journal::unanswered(wall_time now, std::error_code& ec) {
   {
     statement s{impl_->db,
                 "SELECT seq, verb, task, priority, request, secrets_withheld, key, description, "
-                "grp, grp_order, earliest_begin, paused, store_credentials FROM commands "
+                "grp, grp_order, earliest_begin, paused, store_credentials, idempotent "
+                "FROM commands "
                 "WHERE answered IS NULL ORDER BY seq",
                 ec};
     while (!ec && s.step(ec)) {
@@ -1047,6 +1075,7 @@ std::vector<command> journal::unanswered(wall_time now, std::error_code& ec) {
       o.earliest_begin = maybe_time(s.maybe_integer(10));
       o.paused = s.integer(11) != 0;
       o.store_credentials = s.integer(12) != 0;
+      o.idempotent = s.integer(13) != 0;
       pending.push_back(std::move(c));
     }
   }
@@ -1099,6 +1128,43 @@ void journal::probe(wall_time now, std::error_code& ec) {
       (void)s.step(wec);
     }
   });
+}
+
+invalidation journal::invalidated(std::error_code& ec) {
+  ec = {};
+  statement s{impl_->db, "SELECT invalidation FROM session WHERE id = 1", ec};
+  if (ec || !s.step(ec)) {
+    return invalidation::none;
+  }
+  const std::string how = s.text(0);
+  if (how == "finish") {
+    return invalidation::finish;
+  }
+  if (how == "cancel") {
+    return invalidation::cancel;
+  }
+  if (!how.empty()) {
+    ec = error::journal_corrupt;
+  }
+  return invalidation::none;
+}
+
+void journal::set_invalidated(invalidation how, std::error_code& ec) {
+  impl_->write(ec, [&](std::error_code& wec) {
+    statement s{impl_->db, "UPDATE session SET invalidation = ? WHERE id = 1", wec};
+    if (!wec) {
+      s.bind(1, std::string_view{how == invalidation::finish   ? "finish"
+                                 : how == invalidation::cancel ? "cancel"
+                                                               : ""});
+      (void)s.step(wec);
+    }
+  });
+}
+
+bool journal::has_unacknowledged(std::error_code& ec) {
+  ec = {};
+  statement s{impl_->db, "SELECT 1 FROM events WHERE acknowledged = 0 LIMIT 1", ec};
+  return !ec && s.step(ec);
 }
 
 }  // namespace ferry::engine::detail

@@ -68,7 +68,20 @@ struct task_change {
 };
 
 /// What a controller asks the runner to do.
-enum class command_verb { add, pause, resume, cancel, priority, acknowledge };
+enum class command_verb {
+  add,
+  pause,
+  resume,
+  cancel,
+  priority,
+  acknowledge,
+  finish_and_invalidate,  // finish_tasks_and_invalidate
+  cancel_and_invalidate,  // invalidate_and_cancel
+  remove_finished,
+};
+
+/// Whether a session is being invalidated, and how (the session row).
+enum class invalidation { none, finish, cancel };
 
 /// A queued command. `task` is the task (pause .. priority) or the event's seq (acknowledge).
 struct command {
@@ -88,7 +101,7 @@ struct command_answer {
 class journal {
  public:
   /// The schema this code writes; a journal of a higher `user_version` is refused.
-  static constexpr int schema_version = 3;
+  static constexpr int schema_version = 4;
 
   /// Opens (creating it 0600, or migrating it) the journal at `file`. Errors: journal_corrupt
   /// (not a database, a failed quick_check), journal_too_new, journal_unwritable (it cannot be
@@ -141,13 +154,19 @@ class journal {
   /// Errors: invalid_argument (no such event) and the journal's own.
   void acknowledge(std::uint64_t seq, std::error_code& ec);
   /// Removes the tasks in a final state since before `changed_before` whose events are all
-  /// acknowledged, with their events. Returns how many went.
-  std::size_t remove_finished(wall_time changed_before, std::error_code& ec);
+  /// acknowledged, with their events. Returns the ids that went.
+  std::vector<task_id> remove_finished(wall_time changed_before, std::error_code& ec);
 
   /// Moves the WAL's pages into the database (when idle).
   void checkpoint(std::error_code& ec);
   /// A write that changes nothing a reader sees: whether the journal takes writes again.
   void probe(wall_time now, std::error_code& ec);
+
+  /// The session's invalidation, as last set (none for a session never invalidated).
+  [[nodiscard]] invalidation invalidated(std::error_code& ec);
+  void set_invalidated(invalidation how, std::error_code& ec);
+  /// Whether any event waits for its acknowledgement.
+  [[nodiscard]] bool has_unacknowledged(std::error_code& ec);
 
   // ---- commands: a controller's side -----------------------------------------------------
 

@@ -108,6 +108,28 @@ void session::set_priority(task_id id, task_priority priority) {
                    [&](std::error_code& ec) { set_priority(id, priority, ec); });
 }
 
+void session::finish_tasks_and_invalidate(std::error_code& ec) {
+  core_->invalidate(false, ec);
+}
+void session::finish_tasks_and_invalidate() {
+  detail::or_throw("session::finish_tasks_and_invalidate",
+                   [&](std::error_code& ec) { finish_tasks_and_invalidate(ec); });
+}
+void session::invalidate_and_cancel(std::error_code& ec) {
+  core_->invalidate(true, ec);
+}
+void session::invalidate_and_cancel() {
+  detail::or_throw("session::invalidate_and_cancel",
+                   [&](std::error_code& ec) { invalidate_and_cancel(ec); });
+}
+std::size_t session::remove_finished(std::error_code& ec) {
+  return core_->remove_finished(ec);
+}
+std::size_t session::remove_finished() {
+  return detail::or_throw("session::remove_finished",
+                          [&](std::error_code& ec) { return remove_finished(ec); });
+}
+
 std::vector<task_info> session::tasks(std::error_code& ec) const {
   return core_->tasks(ec);
 }

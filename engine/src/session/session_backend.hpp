@@ -36,6 +36,9 @@ class session_backend {
   virtual std::optional<transfer_progress> progress(task_id id) = 0;
   virtual void acknowledge(std::uint64_t seq, std::error_code& ec) = 0;
   virtual void wait_idle(std::chrono::milliseconds limit, std::error_code& ec) = 0;
+  /// finish_tasks_and_invalidate (`cancel` false) or invalidate_and_cancel (true).
+  virtual void invalidate(bool cancel, std::error_code& ec) = 0;
+  virtual std::size_t remove_finished(std::error_code& ec) = 0;
   [[nodiscard]] virtual bool runner_active() = 0;
   virtual void close() = 0;
 

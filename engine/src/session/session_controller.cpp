@@ -84,6 +84,15 @@ class session_controller final : public session_backend {
     (void)run(on(command_verb::acknowledge, seq), ec);
   }
 
+  void invalidate(bool cancel, std::error_code& ec) override {
+    (void)run(
+        on(cancel ? command_verb::cancel_and_invalidate : command_verb::finish_and_invalidate, 0),
+        ec);
+  }
+  std::size_t remove_finished(std::error_code& ec) override {
+    return run(on(command_verb::remove_finished, 0), ec).task;  // the count, in the answer
+  }
+
   std::vector<task_info> tasks(std::error_code& ec) override {
     std::lock_guard lock{mutex_};
     if (!usable(ec)) {

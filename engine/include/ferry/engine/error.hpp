@@ -84,6 +84,9 @@ enum class error {
   runner_stopped,           ///< A reason: the runner stopped (shutdown, a signal); queued again.
   retry_at,                 ///< A reason: waiting for the next attempt's time.
   waiting_for_credentials,  ///< A reason: waiting for a challenge's answer.
+  session_invalidated,      ///< The session is being invalidated: it takes no new task.
+  not_idempotent,           ///< A POST that a stopped runner cut short: not sent again, since
+                            ///< the server may have acted on it (unless marked idempotent).
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table

@@ -12,6 +12,7 @@
 #include "failing_vfs.hpp"
 #include "ferry/engine/error.hpp"
 #include "resource_responder.hpp"
+#include "session/journal.hpp"
 #include "session_fixture.hpp"
 
 namespace ferry::engine {
@@ -135,6 +136,44 @@ TEST_F(SessionFaultTest, ACancelAfterTheDownloadBeganToFinishIsTooLateAndItCompl
   EXPECT_EQ(test::read_file(scratch_ / "late"), body);
   ASSERT_EQ(delegate.events().size(), 1U);
   EXPECT_EQ(delegate.events()[0].kind, event_kind::completed);
+}
+
+TEST_F(SessionFaultTest, APostARunnerDiedSendingFailsUnlessIdempotent) {
+  // What a runner killed while sending two POSTs leaves: both running in the journal.
+  const auto dir = prepare_state_directory(config());
+  const auto body = scratch_ / "body";
+  test::write_file(body, "payload");
+  task_id plain = 0;
+  task_id idempotent = 0;
+  {
+    std::error_code ec;
+    auto j = detail::journal::open(dir / "journal.sqlite", {}, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    detail::new_task t;
+    t.request.kind = transfer_kind::upload;
+    t.request.method = "POST";
+    t.request.url = http::url::parse("http://127.0.0.1:9/form");  // nobody listens
+    t.request.body = body;
+    plain = j->add_task(t, wall_time{}, ec).task.id;
+    t.options.idempotent = true;
+    idempotent = j->add_task(t, wall_time{}, ec).task.id;
+    const detail::task_change running[] = {{plain, task_state::running, {}, {}, {}, {}},
+                                           {idempotent, task_state::running, {}, {}, {}, {}}};
+    (void)j->apply(running, wall_time{}, ec);
+    ASSERT_FALSE(ec) << ec.message();
+  }
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  const auto failed = s->find(plain);
+  EXPECT_EQ(failed->state, task_state::failed);
+  EXPECT_EQ(failed->reason, error::not_idempotent);
+  EXPECT_TRUE(s->find(idempotent)->idempotent);
+  EXPECT_NE(s->find(idempotent)->state, task_state::failed) << "sent again";
+  s->pause(idempotent);
+  s.reset();
+  ASSERT_GE(delegate.events().size(), 1U);
+  EXPECT_EQ(delegate.events()[0].task, plain);
+  EXPECT_EQ(delegate.events()[0].code, error::not_idempotent);
 }
 
 }  // namespace

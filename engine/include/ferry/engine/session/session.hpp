@@ -57,6 +57,9 @@ class session_delegate {
   }
   /// Every event the journal held when the session opened has been delivered.
   virtual void on_all_events_delivered() {}
+  /// The session was invalidated and every task has ended. Its events may still be read and
+  /// acknowledged; once all are (and the session closes), its state directory is removed.
+  virtual void on_invalidated() {}
 };
 
 /// What a session runs with (never stored).
@@ -144,6 +147,20 @@ class session {
   void cancel(task_id id);
   void set_priority(task_id id, task_priority priority, std::error_code& ec);
   void set_priority(task_id id, task_priority priority);
+
+  /// Invalidates the session: it takes no new task (session_invalidated); the tasks running
+  /// or queued run to their ends, paused ones are cancelled. Committed when this returns; the
+  /// delegate hears on_invalidated when the last task has ended.
+  void finish_tasks_and_invalidate(std::error_code& ec);
+  void finish_tasks_and_invalidate();
+  /// Invalidates the session and cancels every task that has not ended (partial files
+  /// removed, completed outputs kept).
+  void invalidate_and_cancel(std::error_code& ec);
+  void invalidate_and_cancel();
+  /// Removes every finished task whose events are all acknowledged (the session does so itself
+  /// after 7 days). Returns how many went.
+  std::size_t remove_finished(std::error_code& ec);
+  std::size_t remove_finished();
 
   /// Every task, by id.
   [[nodiscard]] std::vector<task_info> tasks(std::error_code& ec) const;

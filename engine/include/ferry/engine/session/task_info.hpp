@@ -23,6 +23,8 @@ struct task_info {
   /// The journal holds no credentials of this task (it did not ask to store them): after a
   /// restart they are asked for again.
   bool secrets_withheld = false;
+  /// An upload by POST that may be sent again after its runner stopped (task_options).
+  bool idempotent = false;
 
   task_priority priority = task_priority::normal;
   /// Empty: no group.

@@ -24,6 +24,10 @@ struct task_options {
   bool paused = false;
   /// Keep the request's credentials in the journal (otherwise they are not written).
   bool store_credentials = false;
+  /// An upload by POST that the server may receive twice: a runner that stopped while sending
+  /// it (and left it running) has the next runner send it again. Otherwise such a task fails
+  /// with `not_idempotent`. PUT is idempotent by definition, and a download always resumes.
+  bool idempotent = false;
 };
 
 }  // namespace ferry::engine
