@@ -817,7 +817,9 @@ class embedded_runner final : public session_backend,
       (void)do_remove_finished(clock_.wall_now() - finished_kept, ignored);
     }
     check_invalidated();
+    on_idle_turn_ = true;
     refresh_idle();
+    on_idle_turn_ = false;
     return sleep;
   }
 
@@ -828,6 +830,15 @@ class embedded_runner final : public session_backend,
           const task_state s = entry.second.state;
           return s == task_state::queued || s == task_state::running || s == task_state::waiting;
         });
+    if (idle && journal_->commits() != checkpointed_at_ && !journal_broken_ && on_idle_turn_) {
+      // Nothing runs (seen on an idle turn, not after every call): the WAL's pages go into
+      // the database, and the WAL is emptied.
+      std::error_code ec;
+      journal_->checkpoint(ec);
+      if (!ec) {
+        checkpointed_at_ = journal_->commits();
+      }
+    }
     {
       std::lock_guard lock{idle_mutex_};
       idle_ = idle;
@@ -1088,6 +1099,8 @@ class embedded_runner final : public session_backend,
   invalidation invalidation_ = invalidation::none;
   bool told_invalidated_ = false;
   std::chrono::steady_clock::time_point next_cleanup_;  // the epoch: at the first idle turn
+  std::uint64_t checkpointed_at_ = 0;    // journal_->commits() at the last idle checkpoint
+  bool on_idle_turn_ = false;            // refresh_idle runs from on_idle (it may checkpoint)
   bool ready_ = false;                   // set by the journal thread's first job (start)
   std::vector<session_event> restored_;  // the events not acknowledged at open, for start
 

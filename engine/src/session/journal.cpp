@@ -445,6 +445,7 @@ struct journal::impl {
   std::string problem;             // the last damage found, for explain()
   std::int64_t data_version = -1;  // PRAGMA data_version when changed_elsewhere last asked
   std::function<void(std::string_view)> on_milestone;
+  std::uint64_t commits = 0;  // write transactions committed through this connection
 
   ~impl() { sqlite3_close_v2(db); }
 
@@ -477,6 +478,9 @@ struct journal::impl {
     }
     if (!ec) {
       ec = exec("COMMIT");
+    }
+    if (!ec) {
+      ++commits;
     }
     if (ec) {
       (void)exec("ROLLBACK");  // also when COMMIT failed: SQLite may have kept it open
@@ -944,6 +948,10 @@ std::vector<task_id> journal::remove_finished(wall_time changed_before, std::err
     return {};
   }
   return removed;
+}
+
+std::uint64_t journal::commits() const noexcept {
+  return impl_->commits;
 }
 
 void journal::checkpoint(std::error_code& ec) {

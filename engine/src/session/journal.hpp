@@ -157,8 +157,11 @@ class journal {
   /// acknowledged, with their events. Returns the ids that went.
   std::vector<task_id> remove_finished(wall_time changed_before, std::error_code& ec);
 
-  /// Moves the WAL's pages into the database (when idle).
+  /// Moves the WAL's pages into the database and empties the WAL (when idle). session_busy
+  /// when another connection's reader holds pages back (try again later).
   void checkpoint(std::error_code& ec);
+  /// How many write transactions this connection has committed (when to checkpoint).
+  [[nodiscard]] std::uint64_t commits() const noexcept;
   /// A write that changes nothing a reader sees: whether the journal takes writes again.
   void probe(wall_time now, std::error_code& ec);
 

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "../or_throw.hpp"
+#include "ferry/engine/error.hpp"
 #include "session_backend.hpp"
 
 namespace ferry::engine::detail {
@@ -80,6 +81,74 @@ task_info session::add(const transfer_request& request, const task_options& opti
 task_info session::add(const transfer_request& request, const task_options& options) {
   return detail::or_throw("session::add",
                           [&](std::error_code& ec) { return add(request, options, ec); });
+}
+
+namespace {
+
+task_handle add_of_kind(session& s, transfer_kind kind, const transfer_request& request,
+                        const task_options& options, std::error_code& ec) {
+  if (request.kind != kind) {
+    ec = error::invalid_argument;
+    return {s, 0};
+  }
+  return {s, s.add(request, options, ec).id};
+}
+
+}  // namespace
+
+task_handle session::add_download(const transfer_request& request, const task_options& options,
+                                  std::error_code& ec) {
+  return add_of_kind(*this, transfer_kind::download, request, options, ec);
+}
+task_handle session::add_download(const transfer_request& request, const task_options& options) {
+  return detail::or_throw("session::add_download",
+                          [&](std::error_code& ec) { return add_download(request, options, ec); });
+}
+task_handle session::add_upload(const transfer_request& request, const task_options& options,
+                                std::error_code& ec) {
+  return add_of_kind(*this, transfer_kind::upload, request, options, ec);
+}
+task_handle session::add_upload(const transfer_request& request, const task_options& options) {
+  return detail::or_throw("session::add_upload",
+                          [&](std::error_code& ec) { return add_upload(request, options, ec); });
+}
+
+void task_handle::pause(std::error_code& ec) {
+  session_->pause(id_, ec);
+}
+void task_handle::pause() {
+  session_->pause(id_);
+}
+void task_handle::resume(std::error_code& ec) {
+  session_->resume(id_, ec);
+}
+void task_handle::resume() {
+  session_->resume(id_);
+}
+void task_handle::cancel(std::error_code& ec) {
+  session_->cancel(id_, ec);
+}
+void task_handle::cancel() {
+  session_->cancel(id_);
+}
+void task_handle::set_priority(task_priority priority, std::error_code& ec) {
+  session_->set_priority(id_, priority, ec);
+}
+void task_handle::set_priority(task_priority priority) {
+  session_->set_priority(id_, priority);
+}
+task_info task_handle::info(std::error_code& ec) const {
+  std::optional<task_info> t = session_->find(id_, ec);
+  if (!ec && !t) {
+    ec = error::invalid_argument;
+  }
+  return t.value_or(task_info{});
+}
+task_info task_handle::info() const {
+  return detail::or_throw("task_handle::info", [&](std::error_code& ec) { return info(ec); });
+}
+std::optional<transfer_progress> task_handle::progress() const {
+  return session_->progress(id_);
 }
 
 void session::pause(task_id id, std::error_code& ec) {

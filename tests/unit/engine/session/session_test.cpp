@@ -67,6 +67,44 @@ TEST_F(SessionTest, ADownloadRunsToItsFileAndItsCompletionIsDeliveredAndAcknowle
   EXPECT_EQ(s->find(id)->state, task_state::completed);
 }
 
+TEST_F(SessionTest, AHandleNamesItsTaskAndForwardsToTheSession) {
+  scripted_server server{resource_responder({{"handled", "\"v0\"", ""}},
+                                            [](std::size_t) { return resource_fault{}; })};
+  auto s = open(nullptr);
+  task_options paused;
+  paused.paused = true;
+  task_handle t = s->add_download(download_of(server, "h"), paused);
+  EXPECT_NE(t.id(), 0U);
+  EXPECT_EQ(t.state(), task_state::paused);
+  EXPECT_EQ(t.progress(), std::nullopt);
+  t.set_priority(task_priority::high);
+  EXPECT_EQ(t.info().priority, task_priority::high);
+  t.resume();
+  wait_idle(*s);
+  EXPECT_EQ(t.state(), task_state::completed);
+  EXPECT_THROW(t.pause(), std::system_error) << "finished";
+  std::error_code ec;
+  (void)s->add_upload(download_of(server, "not-an-upload"), {}, ec);
+  EXPECT_EQ(ec, error::invalid_argument);
+  EXPECT_THROW((void)task_handle(*s, 12345).info(), std::system_error);
+}
+
+TEST_F(SessionTest, AnIdleSessionEmptiesItsWal) {
+  scripted_server server{
+      resource_responder({{"idle", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  auto s = open(nullptr);
+  (void)s->add(download_of(server, "w"), {});
+  wait_idle(*s);
+  const fs::path wal = s->state_directory() / "journal.sqlite-wal";
+  // The checkpoint comes with the idle turn that follows the last commit (bounded: 5 s).
+  const auto give_up = std::chrono::steady_clock::now() + 5s;
+  while (fs::file_size(wal) != 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(fs::file_size(wal), 0U);
+  EXPECT_EQ(s->tasks().size(), 1U);
+}
+
 TEST_F(SessionTest, ASecondRunnerOfTheSameSessionIsBusy) {
   auto first = open(nullptr);
   ASSERT_TRUE(first);

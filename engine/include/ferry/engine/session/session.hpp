@@ -106,6 +106,36 @@ struct session_environment {
 /// thread. Every function has an error_code form and a throwing form. Closing or destroying the
 /// session from its own delegate (or a loop thread) would wait for itself: it aborts the
 /// process with a message; close it from another thread.
+class session;
+
+/// One task of a session, by its id: each call forwards to the session, which must outlive the
+/// handle. Copyable; an id stays valid across restarts (a handle rebuilt from `id()` after a
+/// re-attach names the same task).
+class task_handle {
+ public:
+  task_handle(session& owner, task_id id) noexcept : session_(&owner), id_(id) {}
+
+  [[nodiscard]] task_id id() const noexcept { return id_; }
+  void pause(std::error_code& ec);
+  void pause();
+  void resume(std::error_code& ec);
+  void resume();
+  void cancel(std::error_code& ec);
+  void cancel();
+  void set_priority(task_priority priority, std::error_code& ec);
+  void set_priority(task_priority priority);
+  /// The task as the session knows it now. Error: invalid_argument once it was removed.
+  [[nodiscard]] task_info info(std::error_code& ec) const;
+  [[nodiscard]] task_info info() const;
+  [[nodiscard]] task_state state() const { return info().state; }
+  /// Empty when it is not running.
+  [[nodiscard]] std::optional<transfer_progress> progress() const;
+
+ private:
+  session* session_;
+  task_id id_;
+};
+
 class session {
  public:
   /// Errors: invalid_argument (a bad identifier), session_busy, unsupported_filesystem,
@@ -134,6 +164,14 @@ class session {
   /// (a file is at the output and `overwrite` is off), journal_unwritable, would_deadlock.
   task_info add(const transfer_request& request, const task_options& options, std::error_code& ec);
   task_info add(const transfer_request& request, const task_options& options = {});
+  /// As `add`, for a download (`request.kind` download, else invalid_argument) or an upload,
+  /// returning a handle to the new (or, for a key already present, the existing) task.
+  task_handle add_download(const transfer_request& request, const task_options& options,
+                           std::error_code& ec);
+  task_handle add_download(const transfer_request& request, const task_options& options = {});
+  task_handle add_upload(const transfer_request& request, const task_options& options,
+                         std::error_code& ec);
+  task_handle add_upload(const transfer_request& request, const task_options& options = {});
 
   /// Stops a task at a checkpoint and keeps it `paused` until `resume`. A finished task:
   /// invalid_argument. Unknown: invalid_argument.
