@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "child_process.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/transfer/download.hpp"
 #include "resource_responder.hpp"
@@ -87,6 +88,104 @@ TEST_F(SessionTest, AHandleNamesItsTaskAndForwardsToTheSession) {
   (void)s->add_upload(download_of(server, "not-an-upload"), {}, ec);
   EXPECT_EQ(ec, error::invalid_argument);
   EXPECT_THROW((void)task_handle(*s, 12345).info(), std::system_error);
+}
+
+TEST_F(SessionTest, CredentialsAreAbsentFromTheStateDirectoryUnlessTheTaskStoresThem) {
+  scripted_server server{
+      resource_responder({{"secret", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  auto with_secrets = [&](const std::string& name) {
+    transfer_request r = download_of(server, name);
+    r.url = http::url::parse("http://user:PASSWORD-" + name +
+                             "@127.0.0.1:" + std::to_string(server.port()) + "/" + name);
+    r.fields = {{"Authorization", "Bearer TOKEN-" + name}, {"Cookie", "id=COOKIE-" + name}};
+    return r;
+  };
+  fs::path dir;
+  {
+    auto s = open(nullptr);
+    dir = s->state_directory();
+    task_options paused;  // they stay in the journal, not run
+    paused.paused = true;
+    (void)s->add(with_secrets("withheld"), paused);
+    paused.store_credentials = true;
+    (void)s->add(with_secrets("stored"), paused);
+  }  // every connection closed: what is on disk is all there is
+  // Another process reads every file of the state directory (journal, -wal, lock).
+  auto found = [&](const std::string& secret) {
+    return test::run_process({"/bin/grep", "-r", "-a", "-q", "-e", secret, dir.string()}) == 0;
+  };
+  for (const char* secret : {"PASSWORD-withheld", "TOKEN-withheld", "COOKIE-withheld"}) {
+    EXPECT_FALSE(found(secret)) << secret;
+  }
+  for (const char* secret : {"PASSWORD-stored", "TOKEN-stored", "COOKIE-stored"}) {
+    EXPECT_TRUE(found(secret)) << secret << ": the check finds what is there";
+  }
+}
+
+TEST_F(SessionTest, PauseResumeAndCancelFromManyThreadsLeaveEveryTaskInOneEndState) {
+  const std::string body = test::version_bytes(400'000, 0);
+  const std::size_t count = std::max<std::size_t>(test::scaled(24), 6);
+  scripted_server server{resource_responder(
+      {{body, "\"v0\"", ""}},
+      [](std::size_t) {
+        resource_fault f;
+        f.stall = 10ms;
+        return f;
+      },
+      count * 40)};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  std::vector<task_id> ids;
+  for (std::size_t i = 0; i < count; ++i) {
+    ids.push_back(s->add(download_of(server, "race" + std::to_string(i)), {}).id);
+  }
+  // Three threads call on every task at once: bounded rounds, errors allowed (a finished task
+  // is invalid_argument, a late cancel too_late), never a crash or a second end.
+  std::vector<std::thread> callers;
+  for (int role = 0; role < 3; ++role) {
+    callers.emplace_back([&, role] {
+      for (int round = 0; round < 4; ++round) {
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+          std::error_code ec;
+          if (role == 0) {
+            s->pause(ids[i], ec);
+          } else if (role == 1) {
+            s->resume(ids[i], ec);
+          } else if (i % 3 == 0 && round == 3) {
+            s->cancel(ids[i], ec);
+          } else {
+            (void)s->progress(ids[i]);
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : callers) {
+    t.join();
+  }
+  for (const task_id id : ids) {
+    std::error_code ec;
+    s->resume(id, ec);  // whatever the race left paused runs on
+  }
+  wait_idle(*s);
+  std::map<task_id, int> ends;
+  for (const auto& e : delegate.events()) {
+    if (e.kind == event_kind::completed || e.kind == event_kind::cancelled ||
+        e.kind == event_kind::failed) {
+      ++ends[e.task];
+    }
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const task_info t = *s->find(ids[i]);
+    EXPECT_TRUE(t.state == task_state::completed || t.state == task_state::cancelled)
+        << ids[i] << " " << to_string(t.state);
+    EXPECT_EQ(ends[ids[i]], 1) << ids[i] << ": one end, one event";
+    if (t.state == task_state::completed) {
+      EXPECT_EQ(test::read_file(t.request.output), body);
+    } else {
+      EXPECT_FALSE(fs::exists(partial_path(t.request.output)));
+    }
+  }
 }
 
 TEST_F(SessionTest, AnIdleSessionEmptiesItsWal) {
