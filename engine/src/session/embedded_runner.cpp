@@ -73,6 +73,26 @@ schedule_entry entry_for(const task_info& t) {
   return e;
 }
 
+// A retry policy left as it comes: the task did not choose one.
+bool is_default(const retry_policy& r) noexcept {
+  const retry_policy d;
+  return r.attempts == d.attempts && r.initial_delay == d.initial_delay &&
+         r.max_delay == d.max_delay && r.max_retry_after == d.max_retry_after &&
+         r.max_restarts == d.max_restarts && r.malformed_attempts == d.malformed_attempts &&
+         r.malformed_delay == d.malformed_delay;
+}
+
+// What a task inherits from its session unless it says otherwise: the retry policy when the
+// request's is the default one, the durability when the request's is the default (power).
+void inherit_defaults(transfer_request& request, const session_config& config) {
+  if (is_default(request.retry)) {
+    request.retry = config.retry;
+  }
+  if (request.durable == durability::power) {
+    request.durable = config.durable;
+  }
+}
+
 }  // namespace
 
 // How a cancel of a running task is answered, once its transfer has ended.
@@ -403,6 +423,7 @@ class embedded_runner final : public session_backend,
       return {};
     }
     transfer_request& request = t.request;
+    inherit_defaults(request, config_);
     transfer_environment e;
     e.via = &*client_;
     ec = validate(request, e);

@@ -188,6 +188,30 @@ TEST_F(SessionTest, PauseResumeAndCancelFromManyThreadsLeaveEveryTaskInOneEndSta
   }
 }
 
+TEST_F(SessionTest, ATaskInheritsTheSessionsRetryAndDurabilityUnlessItChoseItsOwn) {
+  scripted_server server{
+      resource_responder({{"d", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  auto s = open(nullptr);  // config(): process durability, retry delays 1 ms .. 5 ms
+  task_options paused;
+  paused.paused = true;
+  transfer_request plain;
+  plain.kind = transfer_kind::download;
+  plain.url = download_of(server, "x").url;
+  plain.output = scratch_ / "inherits";
+  const task_info inherits = s->add(plain, paused);
+  EXPECT_EQ(inherits.request.durable, durability::process);
+  EXPECT_EQ(inherits.request.retry.initial_delay, config().retry.initial_delay);
+  EXPECT_EQ(inherits.request.retry.max_delay, config().retry.max_delay);
+  transfer_request own = plain;
+  own.output = scratch_ / "own";
+  own.retry.attempts = 3;
+  const task_info chose = s->add(own, paused);
+  EXPECT_EQ(chose.request.retry.attempts, 3U);
+  EXPECT_EQ(chose.request.retry.initial_delay, retry_policy{}.initial_delay) << "kept whole";
+  EXPECT_EQ(s->find(inherits.id)->request.retry.max_delay, config().retry.max_delay)
+      << "as journaled";
+}
+
 TEST_F(SessionTest, AnIdleSessionEmptiesItsWal) {
   scripted_server server{
       resource_responder({{"idle", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};

@@ -37,7 +37,10 @@ struct session_config {
   /// The whole session's bandwidth, bytes per second; 0: unlimited. Tasks' own limits are
   /// children of it.
   std::uint64_t rate_limit = 0;
-  /// What tasks inherit unless they say otherwise.
+  /// What tasks inherit unless they say otherwise: a task whose request keeps the default
+  /// retry policy gets this one, and one whose request keeps the default durability (power)
+  /// gets this one (so a `process` session cannot hold a `power` task; the journal's own sync
+  /// follows this too: FULL for power, NORMAL for process).
   retry_policy retry;
   durability durable = durability::power;
   /// How often the delegate hears a running task's progress (never more often).
