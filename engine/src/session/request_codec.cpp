@@ -127,6 +127,12 @@ class member_reader {
     return static_cast<Integer>(*n);
   }
 
+  // As integer(), but a missing member is `absent`: for members added after the first records.
+  template <typename Integer>
+  [[nodiscard]] Integer integer_or(std::string_view key, Integer least, Integer absent) {
+    return object_.contains(key) ? integer<Integer>(key, least) : absent;
+  }
+
   template <typename Duration>
   [[nodiscard]] Duration duration(std::string_view key) {
     return Duration{integer<typename Duration::rep>(key, 0)};
@@ -256,6 +262,7 @@ transfer_request decode_members(member_reader in) {
   r.chunked = in.flag("chunked");
   r.chunk_size = in.integer<std::size_t>("chunk_size", 1);
   r.segments = in.integer<unsigned>("segments", 1);
+  r.rate_limit = in.integer_or<std::uint64_t>("rate_limit", 0, 0);
   r.checksum = decode_checksum(in);
   r.durable = in.name("durable", durability_names);
   r.retry = decode_retry(in.object("retry"));
@@ -301,6 +308,7 @@ encoded_request encode_request(const transfer_request& request, bool keep_secret
   o["chunked"] = request.chunked;
   o["chunk_size"] = request.chunk_size;
   o["segments"] = request.segments;
+  o["rate_limit"] = request.rate_limit;
   o["checksum"] = std::move(checksum);
   o["durable"] = name_of(durability_names, request.durable);
   o["retry"] = encode_retry(request.retry);

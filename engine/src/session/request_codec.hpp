@@ -5,6 +5,8 @@
 // "sha256"), durations integers with the unit in the member's name ("initial_delay_ms",
 // "max_retry_after_s"), paths and the URL strings, the fields an array of [name, value] pairs
 // in order. Every member is always written; "checksum" is null when there is none.
+// "rate_limit" (bytes a second, 0: unlimited) came after the first records were written: a
+// record without it is read as 0, the only member that may be missing.
 #pragma once
 
 #include <string>
@@ -30,10 +32,10 @@ struct encoded_request {
 [[nodiscard]] encoded_request encode_request(const transfer_request& request, bool keep_secrets);
 
 /// The request `json` describes. Strict: text that is not one JSON object, a "v" other than 1,
-/// a member missing or of the wrong JSON type, an unknown enum name, a number that is negative
-/// or out of its member's range (0 segments and a chunk size of 0 included), a URL that does not
-/// parse, or a checksum whose hex is not its algorithm's is `error::journal_corrupt`, and the
-/// result is a default request. Members it does not know are ignored (a newer ferry may add
+/// a member missing (but "rate_limit") or of the wrong JSON type, an unknown enum name, a number
+/// that is negative or out of its member's range (0 segments and a chunk size of 0 included), a URL
+/// that does not parse, or a checksum whose hex is not its algorithm's is `error::journal_corrupt`,
+/// and the result is a default request. Members it does not know are ignored (a newer ferry may add
 /// some). Never throws (but std::bad_alloc).
 [[nodiscard]] transfer_request decode_request(std::string_view json, std::error_code& ec);
 

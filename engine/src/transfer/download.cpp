@@ -22,6 +22,8 @@ download_options options_for(const transfer_request& request,
   o.output = request.output;
   o.overwrite = request.overwrite;
   o.segments = request.segments;
+  o.rate_limit = request.rate_limit;
+  o.rate_parent = environment.rate_parent;
   o.checksum = request.checksum;
   o.fields = request.fields;
   o.durable = request.durable;

@@ -21,6 +21,7 @@
 #include "partial_file.hpp"
 #include "progress_meter.hpp"
 #include "transfer_outbox.hpp"
+#include "transfer_throttle.hpp"
 
 namespace ferry::engine {
 
@@ -39,6 +40,7 @@ class machine final : public detail::download_machine,
         options_(std::move(options)),
         clock_(options_.time_source != nullptr ? *options_.time_source : clock_source::steady()),
         files_(options_.files != nullptr ? *options_.files : file_system::local()),
+        pace_(detail::own_throttle(options_.rate_limit, options_.rate_parent, clock_)),
         backoff_(loop_, clock_),
         retries_(options_.retry, options_.seed),
         outbox_(*loop_.state(), mutex_, options_.on_event, options_.on_milestone),
@@ -218,7 +220,7 @@ class machine final : public detail::download_machine,
     seg.exchange = client_.begin_exchange(
         request_for(seg, url_, options_.fields, record_, written()), seg.sink,
         [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); },
-        {}, nullptr, {.fresh_connection = seg.malformed_run > 0});
+        {}, nullptr, {.fresh_connection = seg.malformed_run > 0, .pace = pace_});
   }
 
   // Starts requests for every byte still missing that no request in flight covers, up to
@@ -760,6 +762,7 @@ class machine final : public detail::download_machine,
   download_options options_;
   clock_source& clock_;
   file_system& files_;
+  std::shared_ptr<throttle> pace_;  // the download's own limit, shared by its segments, if any
   timer backoff_;
   retry_schedule retries_;
   transfer_outbox outbox_;  // events and the completion, delivered with no lock held

@@ -3,7 +3,10 @@
 #include <utility>
 
 #include "ferry/engine/error.hpp"
+#include "ferry/engine/io/stream_decorator.hpp"
 #include "ferry/engine/io/tcp_socket.hpp"
+#include "ferry/engine/io/throttle.hpp"
+#include "ferry/engine/io/throttled_stream.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/http/error.hpp"
 #include "ferry/http/proxy.hpp"
@@ -23,6 +26,25 @@ bool is_stale_connection(std::error_code ec) {
   return ec == error::connection_reset || ec == error::not_connected ||
          ec == http::error::empty_reply || ec == http::error::partial_message;
 }
+
+// A connection paced by an exchange's throttle (exchange_options::pace), watching the throttle
+// without owning it. Once its owners let go, the connection says it is closed: the pool drops it
+// rather than keep it for a transfer that is gone, and never hands it to a new throttle that
+// took the freed address its key names (the throttled stream would pace with the dead one).
+class paced_stream final : public stream_decorator {
+ public:
+  paced_stream(io_loop& loop, std::unique_ptr<stream> transport,
+               const std::shared_ptr<throttle>& limit)
+      : stream_decorator(std::make_unique<throttled_stream>(loop, std::move(transport), *limit)),
+        limit_(limit) {}
+
+  [[nodiscard]] bool is_open() const noexcept override {
+    return !limit_.expired() && stream_decorator::is_open();
+  }
+
+ private:
+  std::weak_ptr<throttle> limit_;
+};
 
 }  // namespace
 
@@ -85,6 +107,9 @@ std::string client::impl::exchange::pool_key() const {
     if (http::iequals(f.name, "authorization")) {
       k += "|auth:" + f.value;
     }
+  }
+  if (pace) {
+    k += "|pace@" + std::to_string(reinterpret_cast<std::uintptr_t>(pace.get()));
   }
   if (proxy) {
     k += "|via:" + proxy->origin().to_string() + ":" + proxy->user() + ":" + proxy->password() +
@@ -231,6 +256,10 @@ void client::impl::exchange::use(std::unique_ptr<stream> s) {
   }
   if (owner->options_.wrap_stream) {
     s = owner->options_.wrap_stream(std::move(s));
+  }
+  if (pace) {
+    // Outermost, so that the connection itself sees when the throttle is gone.
+    s = std::make_unique<paced_stream>(owner->loop_, std::move(s), pace);
   }
   conn = std::make_unique<connection>(std::move(s), owner->options_.connection);
   send();

@@ -134,6 +134,7 @@ struct client::impl::exchange : std::enable_shared_from_this<exchange> {
   composed_operation op;
   std::string proxy_authorization;  // from an answered 407
   std::string slot_origin;          // the origin whose connection slot this exchange holds
+  std::shared_ptr<throttle> pace;   // paces its connections (exchange_options), if any
   stream* opening = nullptr;        // the socket being connected or handshaken, if any
   bool cancelled = false;
   bool fresh = false;  // never takes a pooled connection (exchange_options)

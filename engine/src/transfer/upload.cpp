@@ -23,6 +23,7 @@
 #include "progress_meter.hpp"
 #include "transfer_checks.hpp"
 #include "transfer_outbox.hpp"
+#include "transfer_throttle.hpp"
 
 namespace ferry::engine {
 namespace {
@@ -89,6 +90,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
         opener_(std::move(body)),
         options_(std::move(options)),
         clock_(options_.time_source != nullptr ? *options_.time_source : clock_source::steady()),
+        pace_(detail::own_throttle(options_.rate_limit, options_.rate_parent, clock_)),
         backoff_(loop_, clock_),
         retries_(options_.retry, options_.seed),
         outbox_(*loop_.state(), mutex_, options_.on_event),
@@ -237,10 +239,12 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     }
     request.expect_continue = !total_ || *total_ >= options_.expect_continue_from;
     in_flight_ = true;
-    exchange_ = client_.begin_exchange(request, sink_,
-                                       [self = shared_from_this(), generation = generation_](
-                                           async_result& r) { self->on_done(r, generation); },
-                                       {}, source_.get(), {.fresh_connection = malformed_run_ > 0});
+    exchange_ = client_.begin_exchange(
+        request, sink_,
+        [self = shared_from_this(), generation = generation_](async_result& r) {
+          self->on_done(r, generation);
+        },
+        {}, source_.get(), {.fresh_connection = malformed_run_ > 0, .pace = pace_});
   }
 
   // From the connection's reads of the body: on the loop thread that sends it, inside this
@@ -442,6 +446,7 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
   body_opener opener_;
   upload_options options_;
   clock_source& clock_;
+  std::shared_ptr<throttle> pace_;  // the upload's own limit, if any
   timer backoff_;
   retry_schedule retries_;
   transfer_outbox outbox_;          // events and the completion, delivered with no lock held
@@ -481,6 +486,8 @@ upload_options options_for(const transfer_request& request, const transfer_envir
   o.fields = request.fields;
   o.chunked = request.chunked;
   o.chunk_size = request.chunk_size;
+  o.rate_limit = request.rate_limit;
+  o.rate_parent = environment.rate_parent;
   o.retry = request.retry;
   o.on_event = environment.on_event;
   o.time_source = environment.time_source;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <string_view>
@@ -34,6 +35,7 @@ transfer_request download() {
   r.overwrite = true;
   r.chunk_size = 32768;
   r.segments = 4;
+  r.rate_limit = 250'000;
   r.checksum = expected_digest{digest_algorithm::sha512, sha512_hex};
   r.durable = durability::process;
   r.retry.attempts = 3;
@@ -55,6 +57,7 @@ transfer_request upload() {
   r.body = "/home/me/report.csv";
   r.chunked = true;
   r.chunk_size = 1024 * 1024;
+  r.rate_limit = 1;
   r.durable = durability::power;
   r.retry.attempts = 0;
   r.retry.initial_delay = 1ms;
@@ -123,6 +126,7 @@ members download_members() {
       {"chunked", "false"},
       {"chunk_size", "32768"},
       {"segments", "4"},
+      {"rate_limit", "250000"},
       {"checksum", render(checksum_members())},
       {"durable", "\"process\""},
       {"retry", render(retry_members())},
@@ -176,6 +180,7 @@ void expect_same(const transfer_request& actual, const transfer_request& expecte
   EXPECT_EQ(actual.chunked, expected.chunked);
   EXPECT_EQ(actual.chunk_size, expected.chunk_size);
   EXPECT_EQ(actual.segments, expected.segments);
+  EXPECT_EQ(actual.rate_limit, expected.rate_limit);
   ASSERT_EQ(actual.checksum.has_value(), expected.checksum.has_value());
   if (expected.checksum) {
     EXPECT_EQ(actual.checksum->algorithm, expected.checksum->algorithm);
@@ -378,6 +383,9 @@ TEST(RequestCodec, RefusesJsonThatIsNotAnObject) {
 TEST(RequestCodec, RefusesADocumentMissingAnyMember) {
   for (const object_in_document& o : every_object()) {
     for (std::size_t i = 0; i < o.content.size(); ++i) {
+      if (o.name.empty() && o.content[i].name == "rate_limit") {
+        continue;  // optional: records written before it (RateLimitIsOptionalButStrictWhenThere)
+      }
       members fewer = o.content;
       fewer.erase(fewer.begin() + static_cast<std::ptrdiff_t>(i));
       EXPECT_TRUE(is_corrupt(document_with(o.name, fewer))) << "without " << o.content[i].name;
@@ -417,6 +425,43 @@ TEST(RequestCodec, RefusesAnyMemberOfAnotherJsonType) {
             << m.name << " = " << wrong;
       }
     }
+  }
+}
+
+// "rate_limit" came after the first records: one without it is a request without a limit, and
+// every other member stays required. When it is there, it must be a non-negative integer.
+TEST(RequestCodec, RateLimitIsOptionalButStrictWhenThere) {
+  members before_rate_limit;
+  for (const member& m : download_members()) {
+    if (m.name != "rate_limit") {
+      before_rate_limit.push_back(m);
+    }
+  }
+  ASSERT_EQ(before_rate_limit.size() + 1, download_members().size());
+  std::error_code ec = error::timed_out;
+  const transfer_request old = decode_request(render(before_rate_limit), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(old.rate_limit, 0U);
+  transfer_request expected = download();
+  expected.rate_limit = 0;
+  expect_same(old, expected);
+
+  members unlimited = replaced(download_members(), "rate_limit", "0");
+  EXPECT_EQ(decode_request(render(unlimited), ec).rate_limit, 0U);
+  EXPECT_FALSE(ec) << ec.message();
+
+  for (const char* json :
+       {"-1", "-250000", "1.5", "250000.0", "2.5e5", "\"250000\"", "null", "true", "[]", "{}"}) {
+    EXPECT_TRUE(is_corrupt(document_with_member("", "rate_limit", json))) << json;
+  }
+}
+
+TEST(RequestCodec, RateLimitRoundTripsFromZeroToItsLargest) {
+  for (const std::uint64_t rate : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{65'536},
+                                   std::uint64_t{18446744073709551615U}}) {
+    transfer_request r = download();
+    r.rate_limit = rate;
+    EXPECT_EQ(round_trip(r).rate_limit, rate);
   }
 }
 
@@ -473,6 +518,9 @@ TEST(RequestCodec, RefusesNumbersThatAreNegativeOrDoNotFit) {
       {"chunk_size", "-1"},
       {"chunk_size", "18446744073709551616"},  // past uint64: parsed as a double
       {"chunk_size", "65536.5"},
+      {"rate_limit", "-1"},
+      {"rate_limit", "-9223372036854775808"},
+      {"rate_limit", "18446744073709551616"},
   };
   for (const auto& [name, json] : top) {
     EXPECT_TRUE(is_corrupt(document_with_member("", name, json))) << name << " = " << json;
@@ -491,6 +539,7 @@ TEST(RequestCodec, RefusesNumbersThatAreNegativeOrDoNotFit) {
 TEST(RequestCodec, AcceptsNumbersUpToTheLimitsOfTheirTypes) {
   members largest = replaced(download_members(), "segments", "4294967295");
   largest = replaced(largest, "chunk_size", "18446744073709551615");
+  largest = replaced(largest, "rate_limit", "18446744073709551615");
   members retry = replaced(retry_members(), "attempts", "4294967295");
   retry = replaced(retry, "initial_delay_ms", "9223372036854775807");
   retry = replaced(retry, "max_retry_after_s", "0");
@@ -500,6 +549,7 @@ TEST(RequestCodec, AcceptsNumbersUpToTheLimitsOfTheirTypes) {
   ASSERT_FALSE(ec) << ec.message();
   EXPECT_EQ(r.segments, 4294967295U);
   EXPECT_EQ(r.chunk_size, 18446744073709551615U);
+  EXPECT_EQ(r.rate_limit, 18446744073709551615U);
   EXPECT_EQ(r.retry.attempts, 4294967295U);
   EXPECT_EQ(r.retry.initial_delay.count(), 9223372036854775807);
   EXPECT_EQ(r.retry.max_retry_after.count(), 0);

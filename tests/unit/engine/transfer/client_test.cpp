@@ -10,6 +10,7 @@
 #include "failing_stream.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/file.hpp"
+#include "ferry/engine/io/throttle.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/cookie_file.hpp"
@@ -299,6 +300,36 @@ TEST_F(ClientTest, ExchangesBeyondThePerHostCapWaitAndReuse) {
   }
   EXPECT_LE(server.connections(), 2U);
   EXPECT_EQ(server.requests().size(), 5U);
+}
+
+// A paced connection goes back to the pool for its own throttle only: one transfer's limit must
+// never pace another's requests, nor an unpaced one. Once its throttle is gone, the pool drops it.
+TEST_F(ClientTest, PacedConnectionsAreReusedOnlyWithTheirOwnThrottle) {
+  scripted_server server{std::vector<scripted_answer>(6, scripted_server::ok("x"))};
+  client c{loop, tls};
+  const auto run = [&](std::shared_ptr<throttle> pace) {
+    memory_sink sink;
+    async_result r =
+        c.begin_exchange(get(on(server) + "/p"), sink, {}, {}, nullptr, {.pace = std::move(pace)});
+    EXPECT_TRUE(r.wait_for(test::test_deadline));
+    EXPECT_EQ(c.end_exchange(r).head.status, 200U);
+  };
+  auto first = std::make_shared<throttle>(0);  // unlimited: pacing that never waits
+  auto second = std::make_shared<throttle>(0);
+  run(first);
+  run(first);
+  EXPECT_EQ(server.connections(), 1U);  // the same throttle: the pooled connection
+  run(nullptr);
+  EXPECT_EQ(server.connections(), 2U);  // unpaced: not the paced one
+  run(second);
+  EXPECT_EQ(server.connections(), 3U);  // another throttle: not the first's either
+  run(second);
+  EXPECT_EQ(server.connections(), 3U);
+  EXPECT_EQ(c.pool().idle(), 3U);
+  first.reset();  // its transfer is gone
+  run(nullptr);   // takes the unpaced one, and the pool drops the first's on the way
+  EXPECT_EQ(server.connections(), 3U);
+  EXPECT_EQ(c.pool().idle(), 2U);
 }
 
 TEST(CookieFile, SavedAtomicallyOwnerOnlyAndLoadedBack) {

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "ferry/engine/error.hpp"
+#include "ferry/engine/io/clock.hpp"
+#include "ferry/engine/io/throttle.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/transfer/body_source.hpp"
 #include "ferry/engine/transfer/client.hpp"
@@ -151,6 +153,172 @@ TEST_F(TransferRequestTest, AnUploadRunsFromItsRequestAndEnvironment) {
   EXPECT_EQ(test::request_field(sent, "transfer-encoding"), "chunked");
   EXPECT_EQ(test::decode_chunked(sent.substr(sent.find("\r\n\r\n") + 4)), body);
   EXPECT_EQ(u.state(), transfer_state::completed);
+}
+
+// ---- rate limits ----------------------------------------------------------------------------
+
+// Transfers limited by `rate_limit` (and `rate_parent`), on a manual clock that the test steps:
+// what a limit may have let through by clock time t is at most its burst plus rate * t, whatever
+// the machine's speed, so every bound below is exact and none is a timing. A test that the limit
+// is not applied fails them: the transfers then finish on a clock that never moved.
+class TransferRateTest : public TransferRequestTest {
+ protected:
+  static constexpr std::uint64_t rate = 64 * 1024;   // bytes a second
+  static constexpr std::uint64_t burst = 16 * 1024;  // the default: max(16 KiB, rate / 8)
+  static constexpr std::size_t length = 256 * 1024;
+  // Each step pays for one burst, so that a wait for the bucket always ends within a step.
+  static constexpr clock_source::duration step = std::chrono::milliseconds{250};
+
+  transfer_request limited_download(const scripted_server& s, const std::string& name) const {
+    transfer_request r = download_request();
+    r.url = http::url::parse("http://127.0.0.1:" + std::to_string(s.port()) + "/file");
+    r.output = scratch / name;
+    r.durable = durability::process;
+    r.rate_limit = rate;
+    return r;
+  }
+  transfer_environment clocked() {
+    transfer_environment e = environment();
+    e.time_source = &time;
+    return e;
+  }
+
+  // What a bucket of `rate` and `burst` can have granted once the clock moved `elapsed`.
+  static std::uint64_t allowance(std::uint64_t rate, std::uint64_t burst,
+                                 clock_source::duration elapsed) {
+    return burst + rate * static_cast<std::uint64_t>(elapsed.count()) / 1'000'000'000U;
+  }
+
+  // Nothing moves past the first burst while the clock stands still: `pending` stays pending
+  // for a while of real time, and `moved` (bytes so far) is within `most`.
+  static void expect_held(const std::vector<async_result>& pending,
+                          const std::function<std::uint64_t()>& moved, std::uint64_t most) {
+    EXPECT_FALSE(pending.front().wait_for(std::chrono::milliseconds{200}));
+    for (const async_result& p : pending) {
+      EXPECT_FALSE(p.wait_for(std::chrono::nanoseconds{0}));
+    }
+    EXPECT_LE(moved(), most);
+  }
+
+  // Steps the clock until every operation of `pending` completed, checking before each step that
+  // `moved` is within `limit(elapsed)`. Returns the clock time it took (a bounded number of
+  // steps: 100 s of clock time).
+  clock_source::duration run_in_steps(
+      const std::vector<async_result>& pending, const std::function<std::uint64_t()>& moved,
+      const std::function<std::uint64_t(clock_source::duration)>& limit) {
+    clock_source::duration elapsed{};
+    for (int i = 0; i < 400; ++i) {
+      const bool done = std::all_of(pending.begin(), pending.end(), [](const async_result& p) {
+        return p.wait_for(std::chrono::milliseconds{10});
+      });
+      if (done) {
+        return elapsed;
+      }
+      EXPECT_LE(moved(), limit(elapsed)) << "at " << elapsed.count() << " ns";
+      time.advance(step);
+      elapsed += step;
+    }
+    ADD_FAILURE() << "the transfers did not finish in 100 s of clock time";
+    return elapsed;
+  }
+
+  manual_clock time;
+  const std::string body = test::version_bytes(length, 4);
+};
+
+TEST_F(TransferRateTest, ADownloadKeepsToItsRateLimit) {
+  scripted_server server{test::resource_responder(
+      {{body, "\"r\"", ""}}, [](std::size_t) { return test::resource_fault{}; })};
+  download d{limited_download(server, "limited.bin"), clocked()};
+  const std::vector<async_result> pending{d.begin_download({})};
+  const auto moved = [&] { return d.progress().transferred; };
+  expect_held(pending, moved, burst);
+  const auto took = run_in_steps(
+      pending, moved, [](clock_source::duration t) { return allowance(rate, burst, t); });
+  async_result r = pending.front();
+  std::error_code ec;
+  (void)d.end_download(r, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(test::read_file(scratch / "limited.bin"), body);
+  // Every byte came through the bucket: it cannot have been sooner.
+  EXPECT_GE(allowance(rate, burst, took), length);
+}
+
+TEST_F(TransferRateTest, TheSegmentsOfADownloadShareItsLimit) {
+  scripted_server server{test::resource_responder(
+      {{body, "\"s\"", ""}}, [](std::size_t) { return test::resource_fault{}; })};
+  transfer_request r = limited_download(server, "segmented.bin");
+  r.segments = 2;
+  download_options tuning;
+  tuning.min_segment_size = length / 4;  // two segments of half the file each
+  download d{r, clocked(), tuning};
+  const std::vector<async_result> pending{d.begin_download({})};
+  const auto moved = [&] { return d.progress().transferred; };
+  // One bucket: the second segment gets nothing of its own while the clock stands still.
+  expect_held(pending, moved, burst);
+  const auto took = run_in_steps(
+      pending, moved, [](clock_source::duration t) { return allowance(rate, burst, t); });
+  async_result done = pending.front();
+  std::error_code ec;
+  (void)d.end_download(done, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(test::read_file(r.output), body);
+  const auto requests = server.requests();
+  ASSERT_GE(requests.size(), 2U);  // both segments ran...
+  EXPECT_EQ(test::request_field(requests[1], "range"), "bytes=" + std::to_string(length / 2) + "-");
+  EXPECT_GE(server.connections(), 2U);
+  EXPECT_GE(allowance(rate, burst, took), length);  // ...at the one rate together
+}
+
+TEST_F(TransferRateTest, AParentLimitsTwoTransfersTogether) {
+  scripted_server server{test::resource_responder(
+      {{body, "\"p\"", ""}}, [](std::size_t) { return test::resource_fault{}; })};
+  throttle parent{rate, 0, nullptr, time};  // burst: the default, 16 KiB
+  transfer_environment e = clocked();
+  e.rate_parent = &parent;
+  // Each has a rate of its own four times the parent's: the parent is what holds them.
+  transfer_request first = limited_download(server, "first.bin");
+  first.rate_limit = 4 * rate;
+  transfer_request second = limited_download(server, "second.bin");
+  second.rate_limit = 4 * rate;
+  download a{first, e};
+  download b{second, e};
+  const std::vector<async_result> pending{a.begin_download({}), b.begin_download({})};
+  const auto moved = [&] { return a.progress().transferred + b.progress().transferred; };
+  expect_held(pending, moved, burst);
+  const auto took = run_in_steps(
+      pending, moved, [](clock_source::duration t) { return allowance(rate, burst, t); });
+  for (auto [d, r] : {std::pair{&a, pending[0]}, std::pair{&b, pending[1]}}) {
+    std::error_code ec;
+    (void)d->end_download(r, ec);
+    EXPECT_FALSE(ec) << ec.message();
+  }
+  EXPECT_EQ(test::read_file(first.output), body);
+  EXPECT_EQ(test::read_file(second.output), body);
+  EXPECT_GE(allowance(rate, burst, took), 2 * length);  // both bodies went through the parent
+}
+
+TEST_F(TransferRateTest, AnUploadKeepsToItsRateLimit) {
+  test::write_file(scratch / "body.bin", body);
+  scripted_server server{
+      {scripted_server::raw("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")}};
+  transfer_request r = upload_request();
+  r.url = http::url::parse("http://127.0.0.1:" + std::to_string(server.port()) + "/put");
+  r.rate_limit = rate;
+  r.chunk_size = 4096;  // the connection reads one piece ahead of what the bucket paid for
+  upload u{r, clocked()};
+  const std::vector<async_result> pending{u.begin_upload({})};
+  const auto moved = [&] { return u.sent(); };
+  expect_held(pending, moved, burst + r.chunk_size);
+  const auto took = run_in_steps(pending, moved, [&](clock_source::duration t) {
+    return allowance(rate, burst, t) + r.chunk_size;
+  });
+  async_result done = pending.front();
+  const upload_result result = u.end_upload(done);
+  EXPECT_EQ(result.head.status, 201U);
+  const std::string sent = server.requests().at(0);
+  EXPECT_EQ(sent.substr(sent.find("\r\n\r\n") + 4), body);
+  EXPECT_GE(allowance(rate, burst, took), length);
 }
 
 }  // namespace

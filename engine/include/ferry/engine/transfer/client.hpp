@@ -26,6 +26,7 @@ namespace ferry::engine {
 
 class io_loop;
 class stream;
+class throttle;
 class tls_context;
 class body_sink;
 class body_source;
@@ -79,6 +80,15 @@ struct exchange_options {
   /// after a malformed response, the next attempt must not meet the same connection's state,
   /// nor another pooled connection to the same broken server's process.
   bool fresh_connection = false;
+  /// Paces the exchange's connections, redirects and retries included, with this throttle and
+  /// its parents (a transfer's own limit): each connection it opens is wrapped in a
+  /// `throttled_stream` (over `wrap_stream`'s stream), and goes back to the pool for exchanges
+  /// with the same throttle only, so that one transfer's limit never paces another's requests.
+  /// Such a connection keeps no share of the throttle: once every owner let go of it, the
+  /// connection counts as closed and the pool drops it. The throttle's parents and clock must
+  /// outlive every exchange given it. A proxy's CONNECT exchange is not paced. Null: no pacing
+  /// but the client's own (`wrap_stream`).
+  std::shared_ptr<throttle> pace;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many

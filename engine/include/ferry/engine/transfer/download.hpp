@@ -28,6 +28,7 @@ class download_machine;
 
 class client;
 class file_system;
+class throttle;
 
 struct download_options {
   /// Where the file goes. While it downloads, its bytes are in `<output>.part` and its resume
@@ -46,6 +47,12 @@ struct download_options {
   unsigned segments = 1;
   /// Segments are never split smaller than this.
   std::uint64_t min_segment_size = 1U << 20U;
+  /// Bytes a second for this download, all its segments together; 0: unlimited. With a rate or
+  /// a parent, the download owns one throttle on its clock that paces every connection it uses.
+  std::uint64_t rate_limit = 0;
+  /// The limit the download's own is a child of (a session's or the process's); must outlive
+  /// the download. Null: none.
+  throttle* rate_parent = nullptr;
   durability durable = durability::power;
   retry_policy retry;
   /// Verified over the whole file before the final rename; a mismatch fails with
@@ -107,15 +114,16 @@ struct download_result {
 /// `operation_aborted` after cancel().
 class download {
  public:
-  /// `via` runs the requests (its options decide redirects, proxies, TLS, cookies, rate
-  /// limits through `wrap_stream`); the download keeps a handle to it. Its loop must outlive
-  /// the download.
+  /// `via` runs the requests (its options decide redirects, proxies, TLS, cookies, a limit on
+  /// all its connections through `wrap_stream`); the download keeps a handle to it. Its loop
+  /// must outlive the download.
   download(client& via, http::url url, download_options options);
   /// The download a transfer request describes (`request.kind` must be `download`), run with
-  /// `environment`'s client, clock, file layer and hooks; `tuning` gives what a request does not
-  /// carry (checkpoint and progress intervals, segment sizes), its other fields are ignored. A
-  /// request that `validate` refuses completes begin_download with `invalid_argument`. Throws
-  /// std::system_error (`invalid_argument`) when the environment has no client.
+  /// `environment`'s client, clock, file layer, rate parent and hooks; `tuning` gives what a
+  /// request does not carry (checkpoint and progress intervals, segment sizes), its other fields
+  /// are ignored. A request that `validate` refuses completes begin_download with
+  /// `invalid_argument`. Throws std::system_error (`invalid_argument`) when the environment has no
+  /// client.
   download(const transfer_request& request, const transfer_environment& environment,
            download_options tuning = {});
   /// Stops a running download as pause() does, keeping the partial file and record.

@@ -24,6 +24,7 @@ namespace ferry::engine {
 class body_source;
 class client;
 class file_system;
+class throttle;
 
 enum class transfer_kind {
   download,  ///< a resource into a file
@@ -139,6 +140,9 @@ struct transfer_request {
   std::size_t chunk_size = 64 * 1024;
   /// A download: connections fetching disjoint ranges.
   unsigned segments = 1;
+  /// Bytes per second for this transfer, all its connections together (a download's segments
+  /// share it); 0: unlimited. The environment's `rate_parent`, if any, limits it too.
+  std::uint64_t rate_limit = 0;
   /// A download: verified over the whole file before the final rename.
   std::optional<expected_digest> checksum;
   durability durable = durability::power;
@@ -153,6 +157,9 @@ struct transfer_environment {
   clock_source* time_source = nullptr;
   /// The file layer (tests inject failing disks); null: the local file system.
   file_system* files = nullptr;
+  /// The limit this transfer's own is a child of: a session's or the process's, shared by the
+  /// transfers under it. Must outlive the transfer; null: none.
+  throttle* rate_parent = nullptr;
   /// Seeds the jitter of backoff; 0 picks one at random.
   std::uint64_t seed = 0;
   /// Hears every event (see transfer_event); may call pause(), resume() and cancel(); must not

@@ -23,6 +23,7 @@ namespace ferry::engine {
 
 class client;
 class body_source;
+class throttle;
 
 /// A body from a file: its length known (Content-Length unless chunked is asked for), read
 /// with positional reads piece by piece, never whole. Re-opened for every attempt.
@@ -48,6 +49,12 @@ struct upload_options {
   /// malformed answer after body bytes went out fails at once; before any (an answer to
   /// Expect: 100-continue), it gets the policy's `malformed_attempts`, on new connections.
   retry_policy retry;
+  /// Bytes a second for this upload; 0: unlimited. With a rate or a parent, the upload owns one
+  /// throttle on its clock that paces every connection it uses (the request's head too).
+  std::uint64_t rate_limit = 0;
+  /// The limit the upload's own is a child of (a session's or the process's); must outlive the
+  /// upload. Null: none.
+  throttle* rate_parent = nullptr;
   /// Keeps up to this much of the response body (the server's answer) in the result.
   std::size_t keep_response = 64 * 1024;
   /// Hears every event (see transfer_event), in order, with no ferry lock held: `started`
@@ -79,10 +86,10 @@ class upload {
  public:
   upload(client& via, http::url url, body_opener body, upload_options options = {});
   /// The upload a transfer request describes (`request.kind` must be `upload`): its body is the
-  /// file `request.body`, else `environment.body`; run with the environment's client, clock and
-  /// listener; `tuning` gives what a request does not carry (Expect threshold, response kept,
-  /// progress interval), its other fields are ignored. A request that `validate` refuses
-  /// completes begin_upload with `invalid_argument`. Throws std::system_error
+  /// file `request.body`, else `environment.body`; run with the environment's client, clock,
+  /// listener and rate parent; `tuning` gives what a request does not carry (Expect threshold,
+  /// response kept, progress interval), its other fields are ignored. A request that `validate`
+  /// refuses completes begin_upload with `invalid_argument`. Throws std::system_error
   /// (`invalid_argument`) when the environment has no client.
   upload(const transfer_request& request, const transfer_environment& environment,
          upload_options tuning = {});
