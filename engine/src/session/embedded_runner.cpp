@@ -26,6 +26,7 @@
 
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/io/io_loop.hpp"
+#include "ferry/engine/io/throttle.hpp"
 #include "ferry/engine/session/scheduler.hpp"
 #include "ferry/engine/transfer/download.hpp"
 #include "ferry/engine/transfer/upload.hpp"
@@ -109,6 +110,7 @@ class embedded_runner final : public session_backend,
         environment_(std::move(environment)),
         clock_(environment_.time_source != nullptr ? *environment_.time_source
                                                    : clock_source::steady()),
+        session_rate_(config_.rate_limit, 0, nullptr, clock_),
         scheduler_(scheduler_limits{config_.max_running, config_.per_host}),
         runs_tasks_(runs_tasks) {}
 
@@ -881,6 +883,9 @@ class embedded_runner final : public session_backend,
     e.via = &*client_;
     e.time_source = environment_.time_source;
     e.on_milestone = environment_.on_milestone;
+    if (config_.rate_limit != 0) {
+      e.rate_parent = &session_rate_;
+    }
     e.on_event = [self, id, generation](const transfer_event& event) {
       if (auto core = self.lock()) {
         (void)core->worker_->post(
@@ -1098,6 +1103,9 @@ class embedded_runner final : public session_backend,
   session_delegate* delegate_;
   session_environment environment_;
   clock_source& clock_;
+  // The session's bandwidth, the parent of every task's own limit (a task without one is held
+  // by it alone); unused when the session has no limit. Outlives the transfers below.
+  throttle session_rate_;
 
   // Before the transfers below: they go first, while their loop still exists.
   io_loop loop_;

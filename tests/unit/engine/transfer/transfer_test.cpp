@@ -184,9 +184,9 @@ class TransferRateTest : public TransferRequestTest {
   }
 
   // What a bucket of `rate` and `burst` can have granted once the clock moved `elapsed`.
-  static std::uint64_t allowance(std::uint64_t rate, std::uint64_t burst,
+  static std::uint64_t allowance(std::uint64_t per_second, std::uint64_t bucket,
                                  clock_source::duration elapsed) {
-    return burst + rate * static_cast<std::uint64_t>(elapsed.count()) / 1'000'000'000U;
+    return bucket + per_second * static_cast<std::uint64_t>(elapsed.count()) / 1'000'000'000U;
   }
 
   // Nothing moves past the first burst while the clock stands still: `pending` stays pending
