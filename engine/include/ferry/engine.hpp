@@ -30,6 +30,7 @@
 #include "ferry/engine/transfer/body_sink.hpp"
 #include "ferry/engine/transfer/body_source.hpp"
 #include "ferry/engine/transfer/byte_ranges.hpp"
+#include "ferry/engine/transfer/challenge.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "ferry/engine/transfer/connection_pool.hpp"

@@ -12,6 +12,7 @@
 // transaction that finds no command unanswered.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -324,6 +325,20 @@ class embedded_runner final : public session_backend,
     });
   }
 
+  void answer_challenge(task_id id, std::optional<http::credentials> answer,
+                        std::error_code& ec) override {
+    (void)call(ec, [&](std::error_code& jec) {
+      const auto it = running_.find(id);
+      if (it == running_.end() || (it->second.asking[0].empty() && it->second.asking[1].empty())) {
+        jec = error::invalid_argument;
+        return 0;
+      }
+      const bool proxy = !it->second.asking[1].empty();
+      give_credentials(id, it->second.generation, proxy, std::move(answer));
+      return 0;
+    });
+  }
+
   void acknowledge(std::uint64_t seq, std::error_code& ec) override {
     (void)call(ec, [&](std::error_code& jec) {
       journal_->acknowledge(seq, jec);
@@ -413,6 +428,11 @@ class embedded_runner final : public session_backend,
     async_result op;
     bool cancelling = false;
     std::vector<cancel_reply> cancel_replies;  // answered when the transfer ends
+    // Challenges, [0] the server's and [1] the proxy's: the credentials this run was given
+    // (later requests that meet the same challenge get them unasked), and the requests that
+    // wait for the delegate's answer (asked once for all of them). A stopped run's go with it.
+    std::array<std::optional<http::credentials>, 2> given;
+    std::array<std::vector<challenge_answer>, 2> asking;
   };
 
   // ---- the calls' work, on the journal thread (this process's calls and commands alike) -----
@@ -892,6 +912,15 @@ class embedded_runner final : public session_backend,
             [core, id, generation, event] { core->on_transfer_event(id, generation, event); });
       }
     };
+    e.on_challenge = [self, id, generation](const challenge_request& question,
+                                            challenge_answer answer) {
+      auto core = self.lock();
+      if (!core || !core->worker_->post([core, id, generation, question, answer] {
+            core->on_challenge(id, generation, question, answer);
+          })) {
+        answer(std::nullopt);  // the session is closing: the 401 is the result
+      }
+    };
     auto ended = [self, id, generation](async_result&) {
       if (auto core = self.lock()) {
         (void)core->worker_->post([core, id, generation] { core->on_end(id, generation); });
@@ -975,8 +1004,8 @@ class embedded_runner final : public session_backend,
         return;
       case transfer_event_kind::started:
       case transfer_event_kind::progress:
-        if (t.state == task_state::waiting) {
-          record(t, task_state::running, {}, {}, {});
+        if (t.state == task_state::waiting && t.reason != error::waiting_for_credentials) {
+          record(t, task_state::running, {}, {}, {});  // a retry's wait is over
         }
         if (event.kind == transfer_event_kind::progress) {
           to_delegate([id, p = event.progress](session_delegate& d) { d.on_progress(id, p); });
@@ -1014,6 +1043,69 @@ class embedded_runner final : public session_backend,
     finish(id, a);
   }
 
+  // A request of a running task met a 401 or 407. Credentials this run was given answer it at
+  // once; otherwise the task waits (waiting_for_credentials) and the delegate is asked, once for
+  // every request that meets the challenge meanwhile. A stopped run's request gets nothing.
+  void on_challenge(task_id id, std::uint64_t generation, const challenge_request& question,
+                    const challenge_answer& answer) {
+    const auto it = running_.find(id);
+    if (it == running_.end() || it->second.generation != generation) {
+      answer(std::nullopt);
+      return;
+    }
+    active_task& run = it->second;
+    const std::size_t k = question.proxy ? 1 : 0;
+    if (run.given[k]) {
+      answer(run.given[k]);
+      return;
+    }
+    run.asking[k].push_back(answer);
+    if (run.asking[k].size() > 1) {
+      return;  // asked already: its answer serves this request too
+    }
+    task_info& t = tasks_.at(id);
+    record(t, task_state::waiting, error::waiting_for_credentials,
+           "HTTP " + std::to_string(question.status) + " from " + question.url.host(), {});
+    std::weak_ptr<embedded_runner> self = weak_from_this();
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    challenge_answer reply = [self, id, generation, proxy = question.proxy,
+                              once](std::optional<http::credentials> given) {
+      if (once->exchange(true)) {
+        return;  // answered already
+      }
+      if (auto core = self.lock()) {
+        (void)core->worker_->post([core, id, generation, proxy, given = std::move(given)] {
+          core->give_credentials(id, generation, proxy, given);
+        });
+      }
+    };
+    to_delegate(
+        [id, question, reply](session_delegate& d) { d.on_challenge(id, question, reply); });
+  }
+
+  // The answer to a run's challenge: every request that waits for it gets it, and so do its
+  // later ones (given credentials are kept for the run). Nothing, for a run that is gone.
+  void give_credentials(task_id id, std::uint64_t generation, bool proxy,
+                        const std::optional<http::credentials>& given) {
+    const auto it = running_.find(id);
+    if (it == running_.end() || it->second.generation != generation) {
+      return;  // stopped or ended meanwhile: the question was withdrawn
+    }
+    active_task& run = it->second;
+    const std::size_t k = proxy ? 1 : 0;
+    if (given) {
+      run.given[k] = given;
+    }
+    for (challenge_answer& waiting : std::exchange(run.asking[k], {})) {
+      waiting(given);
+    }
+    task_info& t = tasks_.at(id);
+    if (given && run.asking[1 - k].empty() && t.state == task_state::waiting &&
+        t.reason == error::waiting_for_credentials) {
+      record(t, task_state::running, {}, {}, {});
+    }
+  }
+
   // Journals how a transfer ended: completed, cancelled or failed (with its event), and answers
   // the cancels waiting for it.
   void finish(task_id id, active_task& a) {
@@ -1027,6 +1119,9 @@ class embedded_runner final : public session_backend,
       if (!outcome && status >= 400) {
         outcome = error::http_error_status;
       }
+    }
+    if (outcome == error::http_error_status && (status == 401 || status == 407)) {
+      outcome = error::credentials_required;  // refused, unanswered, or answered wrongly
     }
     task_info& t = tasks_.at(id);
     const std::error_code answer = outcome ? std::error_code{} : error::too_late;

@@ -8,6 +8,7 @@
 
 #include "../or_throw.hpp"
 #include "ferry/engine/error.hpp"
+#include "idle_waits.hpp"
 #include "session_backend.hpp"
 
 namespace ferry::engine::detail {
@@ -67,11 +68,12 @@ std::unique_ptr<session> session::open(const session_config& config, session_del
   return s;
 }
 
-session::session(std::shared_ptr<detail::session_backend> core) noexcept : core_(std::move(core)) {
+session::session(std::shared_ptr<detail::session_backend> core)
+    : core_(std::move(core)), waits_(std::make_unique<detail::idle_waits>()) {
 }
 
 session::~session() {
-  core_->close();
+  close();
 }
 
 task_info session::add(const transfer_request& request, const task_options& options,
@@ -215,6 +217,15 @@ std::optional<transfer_progress> session::progress(task_id id) const {
   return core_->progress(id);
 }
 
+void session::answer_challenge(task_id id, std::optional<http::credentials> answer,
+                               std::error_code& ec) {
+  core_->answer_challenge(id, std::move(answer), ec);
+}
+void session::answer_challenge(task_id id, std::optional<http::credentials> answer) {
+  detail::or_throw("session::answer_challenge",
+                   [&](std::error_code& ec) { answer_challenge(id, std::move(answer), ec); });
+}
+
 void session::acknowledge(std::uint64_t seq, std::error_code& ec) {
   core_->acknowledge(seq, ec);
 }
@@ -229,8 +240,20 @@ void session::wait_idle(std::chrono::milliseconds limit) {
   detail::or_throw("session::wait_idle", [&](std::error_code& ec) { wait_idle(limit, ec); });
 }
 
+async_result session::begin_wait_idle(std::chrono::milliseconds limit, async_callback callback,
+                                      state_ref state) {
+  return waits_->begin(core_, limit, std::move(callback), state);
+}
+void session::end_wait_idle(async_result& result, std::error_code& ec) {
+  waits_->end(result, ec);
+}
+void session::end_wait_idle(async_result& result) {
+  detail::or_throw("session::end_wait_idle",
+                   [&](std::error_code& ec) { end_wait_idle(result, ec); });
+}
+
 void session::close() {
-  core_->close();
+  waits_->close([this] { core_->close(); });
 }
 
 const std::string& session::identifier() const noexcept {

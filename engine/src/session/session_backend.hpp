@@ -35,6 +35,8 @@ class session_backend {
   virtual std::optional<task_info> find(task_id id, std::error_code& ec) = 0;
   virtual std::optional<transfer_progress> progress(task_id id) = 0;
   virtual void acknowledge(std::uint64_t seq, std::error_code& ec) = 0;
+  virtual void answer_challenge(task_id id, std::optional<http::credentials> answer,
+                                std::error_code& ec) = 0;
   virtual void wait_idle(std::chrono::milliseconds limit, std::error_code& ec) = 0;
   /// finish_tasks_and_invalidate (`cancel` false) or invalidate_and_cancel (true).
   virtual void invalidate(bool cancel, std::error_code& ec) = 0;

@@ -83,6 +83,10 @@ class session_controller final : public session_backend {
   void acknowledge(std::uint64_t seq, std::error_code& ec) override {
     (void)run(on(command_verb::acknowledge, seq), ec);
   }
+  // Credentials would have to pass through the journal, which keeps none it was not asked to.
+  void answer_challenge(task_id, std::optional<http::credentials>, std::error_code& ec) override {
+    ec = std::make_error_code(std::errc::operation_not_supported);
+  }
 
   void invalidate(bool cancel, std::error_code& ec) override {
     (void)run(

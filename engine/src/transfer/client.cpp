@@ -14,6 +14,7 @@ async_result client::impl::begin(const http::request& request, body_sink& sink,
   auto j = std::make_shared<exchange>(shared_from_this(), request, sink, source);
   j->fresh = how.fresh_connection;
   j->pace = std::move(how.pace);
+  j->own_challenge = std::move(how.on_challenge);
   async_result user_ref = j->op.begin(*loop_.state(), this, std::move(callback), state);
   j->op.keep_alive(j);  // the result lives with the operation until its last handle goes
   j->start();

@@ -24,6 +24,7 @@ download_options options_for(const transfer_request& request,
   o.segments = request.segments;
   o.rate_limit = request.rate_limit;
   o.rate_parent = environment.rate_parent;
+  o.on_challenge = environment.on_challenge;
   o.checksum = request.checksum;
   o.fields = request.fields;
   o.durable = request.durable;

@@ -220,7 +220,10 @@ class machine final : public detail::download_machine,
     seg.exchange = client_.begin_exchange(
         request_for(seg, url_, options_.fields, record_, written()), seg.sink,
         [self = shared_from_this(), s = &seg](async_result& r) { self->on_exchange_done(*s, r); },
-        {}, nullptr, {.fresh_connection = seg.malformed_run > 0, .pace = pace_});
+        {}, nullptr,
+        {.fresh_connection = seg.malformed_run > 0,
+         .pace = pace_,
+         .on_challenge = options_.on_challenge});
   }
 
   // Starts requests for every byte still missing that no request in flight covers, up to
@@ -434,9 +437,15 @@ class machine final : public detail::download_machine,
   void on_exchange_done(segment& seg, async_result& r) {
     entry in{*this};
     std::error_code ec;
-    (void)client_.end_exchange(r, ec);  // the head was seen (and judged) by the segment's sink
+    // The head was seen (and judged) by the segment's sink, except a 401 or 407 that the
+    // client kept from it to ask for credentials and that nobody answered: judged here.
+    const exchange_result x = client_.end_exchange(r, ec);
     if (seg.done || seg.satisfied) {
       ec = {};
+    } else if (!ec && seg.status == 0 && x.head.status >= 400) {
+      seg.status = x.head.status;
+      result_.status = x.head.status;
+      ec = error::http_error_status;
     }
     const bool complete_body = !ec && !seg.satisfied && (seg.status >= 200 && seg.status <= 299);
     if (complete_body && !record_.length) {

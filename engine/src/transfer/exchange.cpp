@@ -52,8 +52,12 @@ bool client::impl::exchange::swallows(const http::response_head& h) const {
   return (owner->options_.follow_redirects && http::is_redirect(h.status)) || will_ask(h.status);
 }
 
+const challenge_hook& client::impl::exchange::asks() const {
+  return own_challenge ? own_challenge : owner->options_.on_challenge;
+}
+
 bool client::impl::exchange::will_ask(unsigned status) const {
-  if (!owner->options_.on_challenge) {
+  if (!asks()) {
     return false;
   }
   if (status == 401) {
@@ -193,7 +197,7 @@ void client::impl::exchange::open_tunnel(std::unique_ptr<stream> to_proxy) {
       [self = shared_from_this()](async_result& r) {
         std::error_code ec;
         const http::response_head head = self->tunnel->end_request(r, ec);
-        if (!ec && head.status == 407 && self->owner->options_.on_challenge && !self->asked_proxy) {
+        if (!ec && head.status == 407 && self->asks() && !self->asked_proxy) {
           self->tunnel.reset();
           self->result.head = head;  // the result if the caller refuses
           self->result.url = self->request.url;
@@ -348,7 +352,7 @@ void client::impl::exchange::ask(const http::response_head& head) {
         [self, is_proxy, given = std::move(given)] { self->on_answer(is_proxy, given); });
   };
   try {
-    owner->options_.on_challenge(question, answer);
+    asks()(question, answer);
   } catch (...) {
     owner->loop_.state()->report(std::current_exception());
     answer(std::nullopt);

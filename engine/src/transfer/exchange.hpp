@@ -79,6 +79,8 @@ struct client::impl::exchange : std::enable_shared_from_this<exchange> {
   [[nodiscard]] bool swallows(const http::response_head& h) const;
 
   [[nodiscard]] bool will_ask(unsigned status) const;
+  // Who is asked about a 401 or 407: the exchange's own hook, else the client's.
+  [[nodiscard]] const challenge_hook& asks() const;
 
   void start();
 
@@ -135,6 +137,7 @@ struct client::impl::exchange : std::enable_shared_from_this<exchange> {
   std::string proxy_authorization;  // from an answered 407
   std::string slot_origin;          // the origin whose connection slot this exchange holds
   std::shared_ptr<throttle> pace;   // paces its connections (exchange_options), if any
+  challenge_hook own_challenge;     // asked instead of the client's (exchange_options), if any
   stream* opening = nullptr;        // the socket being connected or handshaken, if any
   bool cancelled = false;
   bool fresh = false;  // never takes a pooled connection (exchange_options)

@@ -239,12 +239,13 @@ class upload::impl : public std::enable_shared_from_this<upload::impl> {
     }
     request.expect_continue = !total_ || *total_ >= options_.expect_continue_from;
     in_flight_ = true;
-    exchange_ = client_.begin_exchange(
-        request, sink_,
-        [self = shared_from_this(), generation = generation_](async_result& r) {
-          self->on_done(r, generation);
-        },
-        {}, source_.get(), {.fresh_connection = malformed_run_ > 0, .pace = pace_});
+    exchange_ = client_.begin_exchange(request, sink_,
+                                       [self = shared_from_this(), generation = generation_](
+                                           async_result& r) { self->on_done(r, generation); },
+                                       {}, source_.get(),
+                                       {.fresh_connection = malformed_run_ > 0,
+                                        .pace = pace_,
+                                        .on_challenge = options_.on_challenge});
   }
 
   // From the connection's reads of the body: on the loop thread that sends it, inside this
@@ -488,6 +489,7 @@ upload_options options_for(const transfer_request& request, const transfer_envir
   o.chunk_size = request.chunk_size;
   o.rate_limit = request.rate_limit;
   o.rate_parent = environment.rate_parent;
+  o.on_challenge = environment.on_challenge;
   o.retry = request.retry;
   o.on_event = environment.on_event;
   o.time_source = environment.time_source;

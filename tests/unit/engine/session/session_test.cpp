@@ -11,13 +11,16 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_process.hpp"
 #include "ferry/engine/error.hpp"
 #include "ferry/engine/transfer/download.hpp"
+#include "loop_fixture.hpp"
 #include "resource_responder.hpp"
 #include "scripted_server.hpp"
 #include "session_fixture.hpp"
@@ -517,6 +520,84 @@ TEST_F(SessionTest, TheDelegateMayCallTheSessionButNotWaitForItself) {
   EXPECT_EQ(delegate.owner, s.get());
   EXPECT_EQ(delegate.seen, task_state::completed);
   EXPECT_EQ(delegate.wait_error, error::would_deadlock);
+}
+
+// begin_wait_idle: the Begin/End form of wait_idle. Its callback runs once, never in the
+// caller's frame, after the session is idle (every event handed over), or with timed_out, or
+// with operation_aborted when the session closes first.
+TEST_F(SessionTest, BeginWaitIdleCompletesOnceIdleOrTimedOutOrWhenTheSessionCloses) {
+  const std::string body = test::version_bytes(20'000, 0);
+  scripted_server server{resource_responder({{body, "\"v0\"", ""}}, [](std::size_t) {
+    resource_fault f;
+    f.stall = 300ms;  // each answer comes late: the session is busy meanwhile
+    return f;
+  })};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  struct seen {
+    std::mutex mutex;
+    std::thread::id thread;
+    int calls = 0;
+    std::optional<task_state> state;
+  };
+  const auto wait_for = [&](std::chrono::milliseconds limit, seen& what, task_id id) {
+    return s->begin_wait_idle(
+        limit,
+        [&, id](async_result& r) {
+          std::lock_guard lock{r.state<seen>()->mutex};
+          r.state<seen>()->thread = std::this_thread::get_id();
+          ++r.state<seen>()->calls;
+          if (id != 0) {
+            r.state<seen>()->state = s->find(id)->state;
+          }
+        },
+        &what);
+  };
+
+  // Idle already: completes at once, but on the session's own thread.
+  seen idle;
+  async_result r = wait_for(30s, idle, 0);
+  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  s->end_wait_idle(r);
+  {
+    std::lock_guard lock{idle.mutex};
+    EXPECT_EQ(idle.calls, 1);
+    EXPECT_NE(idle.thread, std::this_thread::get_id());
+  }
+
+  // Busy: times out first, then completes once the task is done and its event handed over.
+  const task_id id = s->add(download_of(server, "w"), {}).id;
+  seen early;
+  r = wait_for(50ms, early, id);
+  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  std::error_code ec;
+  s->end_wait_idle(r, ec);
+  EXPECT_EQ(ec, error::timed_out);
+  seen done;
+  r = wait_for(30s, done, id);
+  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  s->end_wait_idle(r, ec);
+  EXPECT_FALSE(ec) << ec.message();
+  {
+    std::lock_guard lock{done.mutex};
+    EXPECT_EQ(done.state, task_state::completed);
+  }
+  EXPECT_EQ(delegate.events().size(), 1U) << "its event was handed over before";
+  s->end_wait_idle(r, ec);
+  EXPECT_EQ(ec, error::already_ended);
+
+  // Closing ends a wait that is still pending.
+  (void)s->add(download_of(server, "x"), {});
+  seen closing;
+  r = wait_for(30s, closing, 0);
+  s->close();
+  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  s->end_wait_idle(r, ec);
+  EXPECT_EQ(ec, error::operation_aborted);
+  r = wait_for(30s, closing, 0);
+  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  s->end_wait_idle(r, ec);
+  EXPECT_EQ(ec, error::operation_aborted) << "after close";
 }
 
 TEST_F(SessionTest, ManyTasksEachEndOnceWithOneEventEach) {

@@ -192,6 +192,45 @@ TEST_F(ClientTest, ChallengeIsAnsweredAsynchronouslyAndTheRequestRetried) {
             std::string::npos);
 }
 
+// A transfer's own question (a session asks about one task): an exchange's hook is asked instead
+// of the client's, and the client's still answers the exchanges that bring none.
+TEST_F(ClientTest, AnExchangesOwnChallengeHookIsAskedInsteadOfTheClients) {
+  scripted_server server{
+      [](std::string_view request, std::size_t index) -> std::optional<scripted_answer> {
+        if (index >= 10) {
+          return std::nullopt;
+        }
+        const bool authorized = request.find("\r\nAuthorization: ") != std::string_view::npos;
+        return authorized ? scripted_server::ok("mine") : unauthorized();
+      }};
+  int client_asked = 0;
+  int own_asked = 0;
+  client_options options;
+  options.on_challenge = [&](const challenge_request&, challenge_answer answer) {
+    ++client_asked;
+    answer(std::nullopt);
+  };
+  client c{loop, tls, options};
+  memory_sink sink;
+  exchange_options how;
+  how.on_challenge = [&](const challenge_request& q, challenge_answer answer) {
+    ++own_asked;
+    EXPECT_EQ(q.status, 401U);
+    answer(http::credentials::basic("alice", "s3cret"));
+  };
+  async_result r = c.begin_exchange(get(on(server) + "/file"), sink, {}, {}, nullptr, how);
+  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  EXPECT_EQ(c.end_exchange(r).head.status, 200U);
+  EXPECT_EQ(sink.data(), "mine");
+  EXPECT_EQ(own_asked, 1);
+  EXPECT_EQ(client_asked, 0);
+
+  memory_sink other;
+  EXPECT_EQ(c.exchange(get(on(server) + "/file"), other).head.status, 401U);
+  EXPECT_EQ(client_asked, 1) << "an exchange without a hook of its own asks the client's";
+  EXPECT_EQ(own_asked, 1);
+}
+
 TEST_F(ClientTest, RefusedOrFailedChallengeReturnsThe401) {
   for (int variant = 0; variant < 3; ++variant) {
     // 0: the caller refuses; 1: its callback throws; 2: wrong credentials (asked only once).
@@ -309,8 +348,9 @@ TEST_F(ClientTest, PacedConnectionsAreReusedOnlyWithTheirOwnThrottle) {
   client c{loop, tls};
   const auto run = [&](std::shared_ptr<throttle> pace) {
     memory_sink sink;
-    async_result r =
-        c.begin_exchange(get(on(server) + "/p"), sink, {}, {}, nullptr, {.pace = std::move(pace)});
+    exchange_options how;
+    how.pace = std::move(pace);
+    async_result r = c.begin_exchange(get(on(server) + "/p"), sink, {}, {}, nullptr, how);
     EXPECT_TRUE(r.wait_for(test::test_deadline));
     EXPECT_EQ(c.end_exchange(r).head.status, 200U);
   };

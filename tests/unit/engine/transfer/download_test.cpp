@@ -445,6 +445,32 @@ TEST_F(DownloadTest, ErrorStatusWritesNothingAndLeavesNothing) {
   EXPECT_EQ(server.requests().size(), 1U);  // a 404 is not retried
 }
 
+// The client keeps a 401 from the download's sink while it asks for credentials; a question
+// answered with nothing still ends the download with the 401 (it once asked again forever).
+TEST_F(DownloadTest, AChallengeAnsweredWithNothingFailsWithTheStatus) {
+  scripted_server server{resource_responder({{"x", "", ""}}, [](std::size_t) {
+    resource_fault f;
+    f.status = 401;
+    f.extra_fields = "WWW-Authenticate: Basic realm=\"files\"\r\n";
+    return f;
+  })};
+  int asked = 0;
+  client_options co;
+  co.on_challenge = [&](const challenge_request&, challenge_answer answer) {
+    ++asked;
+    answer(std::nullopt);
+  };
+  client c{loop, tls, co};
+  std::error_code ec;
+  const download_result r = run(c, server, options(), ec);
+  EXPECT_EQ(ec, error::http_error_status);
+  EXPECT_EQ(r.status, 401U);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(server.requests().size(), 1U);
+  EXPECT_FALSE(std::filesystem::exists(output));
+  EXPECT_FALSE(leftovers());
+}
+
 TEST_F(DownloadTest, ExistingOutputIsNeverOverwrittenUnlessAsked) {
   std::ofstream{output} << "precious";
   const std::string body = test::version_bytes(1000, 0);

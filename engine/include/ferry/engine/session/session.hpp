@@ -13,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include "ferry/engine/io/async_callback.hpp"
+#include "ferry/engine/io/async_result.hpp"
 #include "ferry/engine/io/clock.hpp"
 #include "ferry/engine/io/tls_context.hpp"
 #include "ferry/engine/session/session_config.hpp"
@@ -20,6 +22,7 @@
 #include "ferry/engine/session/task_info.hpp"
 #include "ferry/engine/session/task_options.hpp"
 #include "ferry/engine/session/task_state.hpp"
+#include "ferry/engine/transfer/challenge.hpp"
 #include "ferry/engine/transfer/client.hpp"
 #include "ferry/engine/transfer/transfer.hpp"
 
@@ -28,7 +31,8 @@ namespace ferry::engine {
 class session;
 namespace detail {
 class session_backend;
-}
+class idle_waits;
+}  // namespace detail
 
 /// Hears a session. Every call runs on the session's delegate thread (one per session, never a
 /// loop thread), one at a time, in order for each task, with no ferry lock held; a call may use
@@ -54,6 +58,20 @@ class session_delegate {
   virtual delivery on_event(const session_event& event) {
     (void)event;
     return delivery::done;
+  }
+  /// A running task's server (401) or proxy (407) wants credentials; the task is `waiting` with
+  /// reason `waiting_for_credentials` until an answer comes. Call `answer` once — now or later,
+  /// from any thread — or `session::answer_challenge`: with credentials the request goes again
+  /// with them, and the task's later requests of this run that meet the same challenge get them
+  /// without asking (asked once a run); with nothing, or with credentials the server refuses
+  /// too, the task fails with `credentials_required`. Withheld credentials (see
+  /// `task_options::store_credentials`) are asked for here after a re-attach. The default
+  /// answers nothing: the task waits for `session::answer_challenge`, or for a pause or cancel.
+  virtual void on_challenge(task_id task, const challenge_request& challenge,
+                            challenge_answer answer) {
+    (void)task;
+    (void)challenge;
+    (void)answer;
   }
   /// Every event the journal held when the session opened has been delivered.
   virtual void on_all_events_delivered() {}
@@ -209,6 +227,13 @@ class session {
   /// A running task's progress; empty when it is not running.
   [[nodiscard]] std::optional<transfer_progress> progress(task_id id) const;
 
+  /// Answers the challenge a task waits on (`waiting_for_credentials`; the proxy's first when
+  /// both ask), as the delegate's `answer` does. Errors: invalid_argument (the task waits for
+  /// no answer: unknown, answered already, or its run stopped), operation_not_supported (a
+  /// controller: credentials never pass through the journal).
+  void answer_challenge(task_id id, std::optional<http::credentials> answer, std::error_code& ec);
+  void answer_challenge(task_id id, std::optional<http::credentials> answer);
+
   /// Acknowledges an event that the delegate answered `later`. Committed when this returns.
   void acknowledge(std::uint64_t seq, std::error_code& ec);
   void acknowledge(std::uint64_t seq);
@@ -217,6 +242,18 @@ class session {
   /// handed to the delegate, or `limit` passed (`timed_out`).
   void wait_idle(std::chrono::milliseconds limit, std::error_code& ec);
   void wait_idle(std::chrono::milliseconds limit);
+  /// Begins the same wait without blocking the caller: `callback(result)` runs on a thread of
+  /// the session's own (never in this call, on a loop thread or on the delegate thread) once
+  /// the session is idle, `limit` passed (`timed_out`), or the session closed
+  /// (`operation_aborted`); `state` travels to it. Closing the session from that callback
+  /// would wait for itself: it aborts the process with a message, as above.
+  [[nodiscard]] async_result begin_wait_idle(std::chrono::milliseconds limit,
+                                             async_callback callback, state_ref state = {});
+  /// The wait's outcome. Errors: timed_out, operation_aborted, and end_X's own
+  /// (invalid_result, wrong_operation, already_ended; would_deadlock when it would block on
+  /// the thread that completes it).
+  void end_wait_idle(async_result& result, std::error_code& ec);
+  void end_wait_idle(async_result& result);
 
   /// Stops the session as the destructor does (not from the delegate: see above); later calls
   /// fail with `operation_aborted`.
@@ -229,8 +266,9 @@ class session {
   [[nodiscard]] const std::filesystem::path& state_directory() const noexcept;
 
  private:
-  explicit session(std::shared_ptr<detail::session_backend> core) noexcept;
+  explicit session(std::shared_ptr<detail::session_backend> core);
   std::shared_ptr<detail::session_backend> core_;
+  std::unique_ptr<detail::idle_waits> waits_;  // begin_wait_idle's threads and loop
 };
 
 }  // namespace ferry::engine

@@ -13,6 +13,7 @@
 #include "ferry/engine/io/async_callback.hpp"
 #include "ferry/engine/io/async_result.hpp"
 #include "ferry/engine/io/timeout.hpp"
+#include "ferry/engine/transfer/challenge.hpp"
 #include "ferry/engine/transfer/connection.hpp"
 #include "ferry/engine/transfer/connection_pool.hpp"
 #include "ferry/http/auth.hpp"
@@ -30,19 +31,6 @@ class throttle;
 class tls_context;
 class body_sink;
 class body_source;
-
-/// A server (401) or a forward proxy (407) wants credentials for `url`.
-struct challenge_request {
-  http::url url;
-  unsigned status = 401;
-  bool proxy = false;
-  std::vector<http::challenge> challenges;  ///< from WWW-Authenticate or Proxy-Authenticate
-};
-
-/// How a challenge is answered: credentials, or nothing to give up. May be called later, from
-/// any thread (a long-running transfer can fetch a fresh token without blocking the loop);
-/// calls after the first are ignored.
-using challenge_answer = std::function<void(std::optional<http::credentials>)>;
 
 struct client_options {
   /// Connections in use at once for one origin, and in all. An exchange beyond a cap waits in
@@ -64,7 +52,7 @@ struct client_options {
   /// to CONNECT): at most once for the server and once for the proxy in one exchange. With an
   /// answer the request is sent again with it; without one (or if this throws) the 401/407 is the
   /// exchange's result, its body discarded. Null: a 401 is simply the result.
-  std::function<void(const challenge_request&, challenge_answer)> on_challenge;
+  challenge_hook on_challenge;
   /// Wraps every new connection's stream (after TLS, if any) before HTTP runs over it: for
   /// logging or accounting, and for tests that inject failures. Null: used as it is.
   std::function<std::unique_ptr<stream>(std::unique_ptr<stream>)> wrap_stream;
@@ -89,6 +77,9 @@ struct exchange_options {
   /// outlive every exchange given it. A proxy's CONNECT exchange is not paced. Null: no pacing
   /// but the client's own (`wrap_stream`).
   std::shared_ptr<throttle> pace;
+  /// Asked instead of the client's `on_challenge` for this exchange's 401 and 407 (a
+  /// transfer's own question: a session asks about one task). Null: the client's.
+  challenge_hook on_challenge;
 };
 
 /// The outcome of an exchange: the final response's head, where it came from, and how many

@@ -53,6 +53,9 @@ struct download_options {
   /// The limit the download's own is a child of (a session's or the process's); must outlive
   /// the download. Null: none.
   throttle* rate_parent = nullptr;
+  /// Asked about the download's 401s and 407s instead of the client's `on_challenge`; null:
+  /// the client's.
+  challenge_hook on_challenge;
   durability durable = durability::power;
   retry_policy retry;
   /// Verified over the whole file before the final rename; a mismatch fails with

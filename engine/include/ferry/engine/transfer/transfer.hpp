@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ferry/engine/io/clock.hpp"
+#include "ferry/engine/transfer/challenge.hpp"
 #include "ferry/engine/transfer/digest.hpp"
 #include "ferry/http/response_head.hpp"
 #include "ferry/http/url.hpp"
@@ -168,6 +169,9 @@ struct transfer_environment {
   /// Named moments ("checkpoint", "before_rename", "after_rename") for tests that crash the
   /// process there, and for tracing.
   std::function<void(std::string_view milestone)> on_milestone;
+  /// Asked about this transfer's 401s and 407s instead of the client's `on_challenge` (a
+  /// session asks its delegate about one task). Null: the client's.
+  challenge_hook on_challenge;
   /// An upload's body when the request names no file: a descriptor (descriptor_body) or a
   /// generator. A transfer with one cannot be stored.
   body_opener body;

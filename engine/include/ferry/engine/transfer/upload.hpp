@@ -55,6 +55,9 @@ struct upload_options {
   /// The limit the upload's own is a child of (a session's or the process's); must outlive the
   /// upload. Null: none.
   throttle* rate_parent = nullptr;
+  /// Asked about the upload's 401s and 407s instead of the client's `on_challenge`; null: the
+  /// client's.
+  challenge_hook on_challenge;
   /// Keeps up to this much of the response body (the server's answer) in the result.
   std::size_t keep_response = 64 * 1024;
   /// Hears every event (see transfer_event), in order, with no ferry lock held: `started`
