@@ -50,6 +50,11 @@ constexpr auto answered_commands_kept = 1h;
 constexpr int release_attempts = 20;
 // How often the journal thread looks for other connections' commits (commands) when idle.
 constexpr auto command_poll = 100ms;
+// Group commit (durability::power): a group's commits are synced together, and the replies and
+// deliveries that rely on them go out after that sync. A group ends when no job waits, or after
+// this many commits or this long.
+constexpr std::uint64_t group_limit = 256;
+constexpr auto group_window = 2ms;
 // How often a journal that refused a write is tried again.
 constexpr auto journal_retry = 1s;
 // Finished tasks whose events are all acknowledged are removed after this long, looked for at
@@ -125,6 +130,7 @@ class embedded_runner final : public session_backend,
     options.durable = config_.durable;
     options.vfs = environment_.journal_vfs;
     options.on_milestone = environment_.on_milestone;
+    options.group_commit = true;
     journal_ = journal::open(dir_ / "journal.sqlite", options, ec, &detail);
     if (ec) {
       return;
@@ -189,7 +195,8 @@ class embedded_runner final : public session_backend,
     loop_.start(1);
     client_.emplace(loop_, environment_.tls ? *environment_.tls : tls_context{}, client);
     deliverer_ = std::make_unique<work_thread>();
-    worker_ = std::make_unique<work_thread>([this] { return on_idle(); });
+    worker_ = std::make_unique<work_thread>([this] { return on_idle(); },
+                                            [this](bool more) { after_job(more); });
   }
 
   // The first job, posted once the session that owns this runner exists: the delegate hears
@@ -230,7 +237,10 @@ class embedded_runner final : public session_backend,
         std::error_code job_ec;
         result r = job(job_ec);
         refresh_idle();  // before the caller returns: a wait_idle right after sees this call
-        done.set_value({std::move(r), job_ec});
+        // The caller hears once what the call committed is durable (its group's sync).
+        after_commit([&done, r = std::move(r), job_ec]() mutable {
+          done.set_value({std::move(r), job_ec});
+        });
       } catch (...) {
         done.set_exception(std::current_exception());  // rethrown on the caller's thread
       }
@@ -329,12 +339,13 @@ class embedded_runner final : public session_backend,
                         std::error_code& ec) override {
     (void)call(ec, [&](std::error_code& jec) {
       const auto it = running_.find(id);
-      if (it == running_.end() || (it->second.asking[0].empty() && it->second.asking[1].empty())) {
+      if (it == running_.end() || !it->second.asked()) {
         jec = error::invalid_argument;
         return 0;
       }
-      const bool proxy = !it->second.asking[1].empty();
-      give_credentials(id, it->second.generation, proxy, std::move(answer));
+      const active_task& run = it->second;
+      const std::size_t k = run.asking[1].empty() ? 0 : 1;  // the proxy's first
+      give_credentials(id, run.generation, k, run.question[k], std::move(answer));
       return 0;
     });
   }
@@ -415,6 +426,9 @@ class embedded_runner final : public session_backend,
   }
 
   bool runner_active() override { return true; }
+  bool on_delegate_thread() const noexcept override {
+    return deliverer_ && deliverer_->running_here();
+  }
 
   const session_config& config() const noexcept override { return config_; }
   const std::filesystem::path& directory() const noexcept override { return dir_; }
@@ -428,11 +442,14 @@ class embedded_runner final : public session_backend,
     async_result op;
     bool cancelling = false;
     std::vector<cancel_reply> cancel_replies;  // answered when the transfer ends
-    // Challenges, [0] the server's and [1] the proxy's: the credentials this run was given
-    // (later requests that meet the same challenge get them unasked), and the requests that
-    // wait for the delegate's answer (asked once for all of them). A stopped run's go with it.
-    std::array<std::optional<http::credentials>, 2> given;
+    // Challenges, [0] the server's and [1] the proxy's, asked once a run: the answer this run
+    // was given (credentials, or a refusal), which answers its later requests unasked; the
+    // requests that wait for the open question, and that question's number (a late answer to
+    // an earlier one is not taken for it). A stopped run's go with it.
+    std::array<std::optional<std::optional<http::credentials>>, 2> answered;
     std::array<std::vector<challenge_answer>, 2> asking;
+    std::array<std::uint64_t, 2> question{};
+    [[nodiscard]] bool asked() const noexcept { return !asking[0].empty() || !asking[1].empty(); }
   };
 
   // ---- the calls' work, on the journal thread (this process's calls and commands alike) -----
@@ -520,9 +537,12 @@ class embedded_runner final : public session_backend,
     }
     change(*t, task_state::cancelled, {}, {}, event_kind::cancelled, ec);
     if (!ec && t->request.kind == transfer_kind::download) {
-      std::error_code ignored;
-      std::filesystem::remove(partial_path(t->request.output), ignored);
-      std::filesystem::remove(record_path(t->request.output), ignored);
+      // Once the cancel is durable: a power loss before it finds the task and its bytes.
+      after_commit([output = t->request.output] {
+        std::error_code ignored;
+        std::filesystem::remove(partial_path(output), ignored);
+        std::filesystem::remove(record_path(output), ignored);
+      });
     }
     return false;
   }
@@ -797,6 +817,9 @@ class embedded_runner final : public session_backend,
     } else {
       seqs = journal_->apply(unjournaled_, now, ec);
     }
+    if (!ec) {
+      journal_->sync(ec);
+    }
     if (ec) {
       return;
     }
@@ -815,6 +838,55 @@ class embedded_runner final : public session_backend,
       }
     }
     held_.clear();
+  }
+
+  // ---- group commit ------------------------------------------------------------------------
+
+  // Runs `effect` (a reply, a delivery, a file removal) once every commit so far is as durable
+  // as the session asks: at once with durability::process (a commit survives a killed process
+  // when it returns), after the group's sync with power. Effects run in the order they came.
+  void after_commit(std::function<void()> effect) {
+    if (effects_.empty() && journal_->unsynced() == 0) {
+      effect();
+      return;
+    }
+    open_group();
+    effects_.push_back(std::move(effect));
+  }
+
+  void open_group() {
+    if (!group_open_) {
+      group_open_ = true;
+      group_started_ = std::chrono::steady_clock::now();
+    }
+  }
+
+  // After each job: the group ends when no other job waits (nobody would join it), when it
+  // holds group_limit commits, or after group_window.
+  void after_job(bool more) {
+    if (effects_.empty() && journal_->unsynced() == 0) {
+      return;
+    }
+    open_group();
+    if (!more || journal_->unsynced() >= group_limit ||
+        std::chrono::steady_clock::now() - group_started_ >= group_window) {
+      end_group();
+    }
+  }
+
+  // One sync for the group's commits, then its effects. A sync that fails leaves the commits
+  // standing (they survive a killed process) but perhaps not a power loss: the session holds
+  // its queue as for a write that failed, until a write and its sync pass again.
+  void end_group() {
+    group_open_ = false;
+    std::error_code ec;
+    journal_->sync(ec);
+    if (ec) {
+      hold_for_journal();
+    }
+    for (std::function<void()>& effect : std::exchange(effects_, {})) {
+      effect();
+    }
   }
 
   void milestone(std::string_view name) const {
@@ -863,6 +935,9 @@ class embedded_runner final : public session_backend,
     on_idle_turn_ = true;
     refresh_idle();
     on_idle_turn_ = false;
+    if (!effects_.empty() || journal_->unsynced() != 0) {
+      end_group();  // what this turn committed (starts, preemptions, commands)
+    }
     return sleep;
   }
 
@@ -994,6 +1069,9 @@ class embedded_runner final : public session_backend,
     std::error_code ec;
     switch (event.kind) {
       case transfer_event_kind::retry: {
+        if (it->second.asked()) {
+          return;  // still waiting for credentials, whatever another request's retry says
+        }
         const auto delay = std::chrono::duration_cast<wall_time::duration>(event.delay);
         record(t, task_state::waiting, error::retry_at, event.reason.message(), {},
                clock_.wall_now() + delay);
@@ -1004,7 +1082,7 @@ class embedded_runner final : public session_backend,
         return;
       case transfer_event_kind::started:
       case transfer_event_kind::progress:
-        if (t.state == task_state::waiting && t.reason != error::waiting_for_credentials) {
+        if (t.state == task_state::waiting && !it->second.asked()) {
           record(t, task_state::running, {}, {}, {});  // a retry's wait is over
         }
         if (event.kind == transfer_event_kind::progress) {
@@ -1055,27 +1133,24 @@ class embedded_runner final : public session_backend,
     }
     active_task& run = it->second;
     const std::size_t k = question.proxy ? 1 : 0;
-    if (run.given[k]) {
-      answer(run.given[k]);
+    if (run.answered[k]) {
+      answer(*run.answered[k]);  // asked once a run: what it answered stands
       return;
     }
     run.asking[k].push_back(answer);
     if (run.asking[k].size() > 1) {
       return;  // asked already: its answer serves this request too
     }
+    const std::uint64_t number = ++run.question[k];
     task_info& t = tasks_.at(id);
     record(t, task_state::waiting, error::waiting_for_credentials,
            "HTTP " + std::to_string(question.status) + " from " + question.url.host(), {});
     std::weak_ptr<embedded_runner> self = weak_from_this();
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    challenge_answer reply = [self, id, generation, proxy = question.proxy,
-                              once](std::optional<http::credentials> given) {
-      if (once->exchange(true)) {
-        return;  // answered already
-      }
+    challenge_answer reply = [self, id, generation, k,
+                              number](std::optional<http::credentials> given) {
       if (auto core = self.lock()) {
-        (void)core->worker_->post([core, id, generation, proxy, given = std::move(given)] {
-          core->give_credentials(id, generation, proxy, given);
+        (void)core->worker_->post([core, id, generation, k, number, given = std::move(given)] {
+          core->give_credentials(id, generation, k, number, given);
         });
       }
     };
@@ -1083,24 +1158,25 @@ class embedded_runner final : public session_backend,
         [id, question, reply](session_delegate& d) { d.on_challenge(id, question, reply); });
   }
 
-  // The answer to a run's challenge: every request that waits for it gets it, and so do its
-  // later ones (given credentials are kept for the run). Nothing, for a run that is gone.
-  void give_credentials(task_id id, std::uint64_t generation, bool proxy,
+  // The answer to question `number` of a run's challenge `k` (0 server, 1 proxy): every request
+  // that waits for it gets it, and so do the run's later ones. The first answer counts; one to
+  // a question that is no longer open (answered, or its run stopped or ended) is dropped.
+  void give_credentials(task_id id, std::uint64_t generation, std::size_t k, std::uint64_t number,
                         const std::optional<http::credentials>& given) {
     const auto it = running_.find(id);
     if (it == running_.end() || it->second.generation != generation) {
       return;  // stopped or ended meanwhile: the question was withdrawn
     }
     active_task& run = it->second;
-    const std::size_t k = proxy ? 1 : 0;
-    if (given) {
-      run.given[k] = given;
+    if (number != run.question[k] || run.asking[k].empty()) {
+      return;  // answered already
     }
+    run.answered[k] = given;
     for (challenge_answer& waiting : std::exchange(run.asking[k], {})) {
       waiting(given);
     }
     task_info& t = tasks_.at(id);
-    if (given && run.asking[1 - k].empty() && t.state == task_state::waiting &&
+    if (given && !run.asked() && t.state == task_state::waiting &&
         t.reason == error::waiting_for_credentials) {
       record(t, task_state::running, {}, {}, {});
     }
@@ -1143,9 +1219,9 @@ class embedded_runner final : public session_backend,
     answer_cancels(a, answer);
   }
 
-  static void answer_cancels(active_task& a, std::error_code answer) {
+  void answer_cancels(active_task& a, std::error_code answer) {
     for (cancel_reply& reply : std::exchange(a.cancel_replies, {})) {
-      reply(answer);
+      after_commit([reply = std::move(reply), answer] { reply(answer); });
     }
   }
 
@@ -1157,7 +1233,7 @@ class embedded_runner final : public session_backend,
       return;
     }
     ++pending_deliveries_;
-    const bool posted = deliverer_->post([this, call = std::forward<Call>(call)]() mutable {
+    std::function<void()> delivery = [this, call = std::forward<Call>(call)]() mutable {
       try {
         call(*delegate_);
       } catch (...) {
@@ -1168,10 +1244,14 @@ class embedded_runner final : public session_backend,
         --pending_deliveries_;
       }
       idle_changed_.notify_all();
+    };
+    // In order with the replies, once what it tells is durable.
+    after_commit([this, delivery = std::move(delivery)]() mutable {
+      if (!deliverer_->post(std::move(delivery))) {
+        std::lock_guard lock{idle_mutex_};
+        --pending_deliveries_;
+      }
     });
-    if (!posted) {
-      --pending_deliveries_;
-    }
   }
 
   // Hands an event to the delegate; `done` acknowledges it on the journal thread.
@@ -1227,6 +1307,10 @@ class embedded_runner final : public session_backend,
   bool on_idle_turn_ = false;            // refresh_idle runs from on_idle (it may checkpoint)
   bool ready_ = false;                   // set by the journal thread's first job (start)
   std::vector<session_event> restored_;  // the events not acknowledged at open, for start
+  // Group commit: the effects that wait for the group's sync, and when the group began.
+  std::vector<std::function<void()>> effects_;
+  bool group_open_ = false;
+  std::chrono::steady_clock::time_point group_started_;
 
   std::atomic<bool> closed_{false};
   std::atomic<int> stopping_count_{0};

@@ -24,7 +24,7 @@ class session_backend;
 
 class idle_waits {
  public:
-  idle_waits() = default;
+  idle_waits();
   ~idle_waits();
   idle_waits(const idle_waits&) = delete;
   idle_waits& operator=(const idle_waits&) = delete;
@@ -33,10 +33,13 @@ class idle_waits {
   [[nodiscard]] async_result begin(std::shared_ptr<session_backend> backend,
                                    std::chrono::milliseconds limit, async_callback&& callback,
                                    state_ref state);
-  void end(async_result& result, std::error_code& ec);
+  /// would_deadlock on `backend`'s delegate thread while the wait is pending (idle waits for the
+  /// delegate's calls, that one included); else end_X's checks and the wait's outcome.
+  void end(const session_backend& backend, async_result& result, std::error_code& ec);
   /// Closes the backend with `close_backend` (its waits return then), ends every wait with
   /// operation_aborted and joins its thread; later waits complete at once with
-  /// operation_aborted.
+  /// operation_aborted. A second close waits for the first. Not from a wait's callback (it
+  /// aborts the process with a message).
   void close(const std::function<void()>& close_backend);
 
  private:
@@ -44,12 +47,14 @@ class idle_waits {
     std::thread thread;
     std::atomic<bool> done{false};
   };
-  [[nodiscard]] bool loop_running_here();
   // Joins the threads of waits that have ended. Under mutex_.
   void reap();
 
+  std::mutex close_mutex_;
   std::mutex mutex_;
-  std::unique_ptr<io_loop> loop_;  // started at the first wait; completions run on it
+  std::unique_ptr<io_loop> loop_;  // completions run on it; started at the first wait, kept
+                                   // until the destructor
+  std::atomic<bool> started_{false};
   std::list<std::shared_ptr<waiter>> waiters_;
   bool closed_ = false;
 };

@@ -47,6 +47,11 @@ struct journal_options {
   /// Called with "journal_commit" inside every write transaction, just before its COMMIT (crash
   /// tests end the process there).
   std::function<void(std::string_view milestone)> on_milestone;
+  /// Group commit, for durability::power: commits are not synced one by one (`synchronous`
+  /// NORMAL: each survives a killed process when it returns), and `sync()` makes every commit
+  /// so far survive a power loss with one sync of the WAL. The caller lets nothing rely on a
+  /// commit (a reply, a delivery) before the `sync()` after it. No effect with process.
+  bool group_commit = false;
 };
 
 /// A task as `add_task` stores it. `request`'s paths must be absolute.
@@ -162,6 +167,13 @@ class journal {
   void checkpoint(std::error_code& ec);
   /// How many write transactions this connection has committed (when to checkpoint).
   [[nodiscard]] std::uint64_t commits() const noexcept;
+  /// With `group_commit`: syncs the WAL, so that every commit so far survives a power loss (a
+  /// no-op when none came since the last sync, or without group commit, where each commit
+  /// synced itself). Errors: journal_unwritable (the sync failed: the commits since the last
+  /// sync may not survive a power loss; they stand otherwise).
+  void sync(std::error_code& ec);
+  /// Commits since the last `sync()` (always 0 without group commit).
+  [[nodiscard]] std::uint64_t unsynced() const noexcept;
   /// A write that changes nothing a reader sees: whether the journal takes writes again.
   void probe(wall_time now, std::error_code& ec);
 

@@ -245,7 +245,7 @@ async_result session::begin_wait_idle(std::chrono::milliseconds limit, async_cal
   return waits_->begin(core_, limit, std::move(callback), state);
 }
 void session::end_wait_idle(async_result& result, std::error_code& ec) {
-  waits_->end(result, ec);
+  waits_->end(*core_, result, ec);
 }
 void session::end_wait_idle(async_result& result) {
   detail::or_throw("session::end_wait_idle",

@@ -42,6 +42,9 @@ class session_backend {
   virtual void invalidate(bool cancel, std::error_code& ec) = 0;
   virtual std::size_t remove_finished(std::error_code& ec) = 0;
   [[nodiscard]] virtual bool runner_active() = 0;
+  /// True on the thread that calls the delegate (a runner's), where waiting for idleness would
+  /// wait for itself.
+  [[nodiscard]] virtual bool on_delegate_thread() const noexcept { return false; }
   virtual void close() = 0;
 
   [[nodiscard]] virtual const session_config& config() const noexcept = 0;

@@ -13,10 +13,14 @@ namespace ferry::engine::detail {
 
 class work_thread {
  public:
-  /// `on_idle(next)` runs whenever the queue is empty, on the thread; it returns how long the
-  /// thread may sleep before it runs again (a scheduler's wake-up), at most `max_sleep`.
-  explicit work_thread(std::function<std::chrono::milliseconds()> on_idle = {})
-      : on_idle_(std::move(on_idle)), thread_([this] { run(); }) {}
+  /// `on_idle()` runs whenever the queue is empty, on the thread; it returns how long the
+  /// thread may sleep before it runs again (a scheduler's wake-up). `after_job(more)` runs after
+  /// each job, `more` saying whether others wait (a group commit ends its group when none do).
+  explicit work_thread(std::function<std::chrono::milliseconds()> on_idle = {},
+                       std::function<void(bool more)> after_job = {})
+      : on_idle_(std::move(on_idle)),
+        after_job_(std::move(after_job)),
+        thread_([this] { run(); }) {}
   ~work_thread() { stop(); }
   work_thread(const work_thread&) = delete;
   work_thread& operator=(const work_thread&) = delete;
@@ -64,6 +68,16 @@ class work_thread {
           // A job's failure is its own to report (call() hands it to its caller); it must not
           // end the thread that every other job needs.
         }
+        if (after_job_) {
+          lock.lock();
+          const bool more = !jobs_.empty();
+          lock.unlock();
+          try {
+            after_job_(more);
+          } catch (...) {
+            // As for a job.
+          }
+        }
         lock.lock();
         continue;
       }
@@ -84,6 +98,7 @@ class work_thread {
   }
 
   std::function<std::chrono::milliseconds()> on_idle_;
+  std::function<void(bool more)> after_job_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;

@@ -43,6 +43,46 @@ TEST_F(JournalFaultTest, ProcessDurabilitySyncsLessThanPower) {
   EXPECT_LT(process, power);
 }
 
+// Group commit: commits are not synced one by one; sync() syncs the WAL once for all of them
+// (through the VFS, which counts it), a second sync() with nothing new does nothing, and a sync
+// that fails says so and leaves the commits to be synced by the next.
+TEST_F(JournalFaultTest, GroupCommitSyncsOnceForManyCommitsAndOnlyWhenAsked) {
+  test::failing_vfs vfs;
+  journal_options options;
+  options.durable = durability::power;
+  options.group_commit = true;
+  options.vfs = test::failing_vfs::name;
+  std::error_code ec;
+  auto j = journal::open(file_, options, ec);
+  ASSERT_FALSE(ec);
+  j->sync(ec);  // the schema's creation
+  ASSERT_FALSE(ec);
+  vfs.reset_count();
+  for (int i = 0; i < 10; ++i) {
+    (void)j->add_task(download_to("g" + std::to_string(i)), t0, ec);
+    ASSERT_FALSE(ec);
+  }
+  EXPECT_EQ(vfs.syncs(), 0U) << "no commit synced itself";
+  EXPECT_EQ(j->unsynced(), 10U);
+  j->sync(ec);
+  EXPECT_FALSE(ec) << ec.message();
+  EXPECT_EQ(vfs.syncs(), 1U);
+  EXPECT_EQ(j->unsynced(), 0U);
+  j->sync(ec);
+  EXPECT_EQ(vfs.syncs(), 1U) << "nothing new to sync";
+
+  (void)j->add_task(download_to("late"), t0, ec);
+  vfs.fail_at(0, test::failing_vfs::failure::io_error, test::failing_vfs::counting::syncs_only);
+  j->sync(ec);
+  EXPECT_EQ(ec, error::journal_unwritable);
+  EXPECT_EQ(j->unsynced(), 1U) << "still to be synced";
+  vfs.heal();
+  j->sync(ec);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(j->unsynced(), 0U);
+  EXPECT_EQ(j->tasks(ec).size(), 11U);
+}
+
 // Every write and sync of one transaction fails in turn (N upward from 0, until none is hit):
 // the call reports journal_unwritable, and the journal, opened again on a healthy disk, holds
 // the state before or after the transaction, never a mixture, and is never damaged.

@@ -108,6 +108,7 @@ TEST_F(SessionChallengeTest, AChallengeIsAskedOnceAndItsAnswerFromAnotherThreadC
   ASSERT_EQ(asked[0].second.challenges.size(), 1U);
   EXPECT_EQ(asked[0].second.challenges[0].scheme, "Basic");
   EXPECT_GE(server_.requests().size(), 3U) << "the download used several requests";
+  EXPECT_GE(refused_.load(), 2) << "a later request met it too, answered without asking";
 }
 
 TEST_F(SessionChallengeTest, WithNoDelegateAnswerTheTaskWaitsForAnswerChallenge) {
@@ -206,6 +207,11 @@ TEST_F(SessionChallengeTest, PausingATaskThatWaitsForCredentialsWithdrawsTheQues
   s->resume(id);  // a new run asks again
   challenge_answer second = delegate.wait_for_challenge(2);
   ASSERT_TRUE(second);
+  wait_for_state(*s, id, task_state::waiting);
+  first(http::credentials::basic("user", "secret"));  // the old question's: not this one's
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(s->find(id)->state, task_state::waiting);
+  EXPECT_EQ(s->find(id)->reason, error::waiting_for_credentials);
   second(http::credentials::basic("user", "secret"));
   wait_idle(*s);
   EXPECT_EQ(s->find(id)->state, task_state::completed);

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "failing_vfs.hpp"
 #include "ferry/engine/error.hpp"
@@ -40,6 +42,100 @@ std::string journaled_state(const std::filesystem::path& journal, task_id id) {
   }
   sqlite3_close(db);
   return state;
+}
+
+// How many commands in `journal` wait for the runner's answer.
+int unanswered_commands(const std::filesystem::path& journal) {
+  sqlite3* db = nullptr;
+  int count = 0;
+  if (sqlite3_open_v2(journal.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* q = nullptr;
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM commands WHERE answered IS NULL", -1, &q, nullptr);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+      count = sqlite3_column_int(q, 0);
+    }
+    sqlite3_finalize(q);
+  }
+  sqlite3_close(db);
+  return count;
+}
+
+// Group commit (durability power): the commands that other processes queued while the runner
+// was busy are applied together, each in its own transaction, and the group is synced once; a
+// sync per commit (SQLite's synchronous=FULL) would sync each. The runner is held at a
+// "committed" milestone (outside any transaction) until every command is queued.
+TEST_F(SessionFaultTest, CommandsThatWaitTogetherAreSyncedOnceAsAGroup) {
+  failing_vfs vfs;
+  scripted_server server{
+      resource_responder({{"never", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  session_config c = config();
+  c.durable = durability::power;
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool held = false;
+  bool released = false;
+  std::atomic<int> commits{0};
+  session_environment e;
+  e.journal_vfs = failing_vfs::name;
+  e.on_milestone = [&](std::string_view name) {
+    if (name == "journal_commit") {
+      ++commits;
+      return;
+    }
+    std::unique_lock lock{mutex};
+    if (name != "committed" || held) {
+      return;
+    }
+    held = true;
+    changed.notify_all();
+    changed.wait_for(lock, 20s, [&] { return released; });
+  };
+  auto s = session::open(c, nullptr, e);
+  task_options paused;
+  paused.paused = true;  // nothing runs: only the journal works
+  const task_id first = s->add(download_of(server, "first"), paused).id;
+  std::thread canceller{[&] { s->cancel(first); }};  // its event's commit holds the runner
+  {
+    std::unique_lock lock{mutex};
+    ASSERT_TRUE(changed.wait_for(lock, 20s, [&] { return held; }));
+  }
+
+  constexpr int count = 16;
+  std::vector<std::thread> controllers;
+  std::atomic<int> added{0};
+  for (int i = 0; i < count; ++i) {
+    controllers.emplace_back([&, i] {
+      std::error_code ec;
+      session_config cc = config();
+      cc.role = session_role::control;
+      auto controller = session::open(cc, nullptr, ec);
+      if (!ec) {
+        (void)controller->add(download_of(server, "c" + std::to_string(i)), paused, ec);
+      }
+      added += ec ? 0 : 1;
+    });
+  }
+  const auto journal = s->state_directory() / "journal.sqlite";
+  for (int i = 0; i < 2000 && unanswered_commands(journal) < count; ++i) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_EQ(unanswered_commands(journal), count);
+  vfs.reset_count();
+  commits = 0;
+  {
+    std::lock_guard lock{mutex};
+    released = true;
+  }
+  changed.notify_all();
+  canceller.join();
+  for (std::thread& t : controllers) {
+    t.join();
+  }
+  EXPECT_EQ(added.load(), count);
+  EXPECT_EQ(s->tasks().size(), static_cast<std::size_t>(count + 1));
+  EXPECT_GE(commits.load(), count) << "a transaction for each command";
+  // The cancel's group, the commands' group, and the idle checkpoint (WAL and database).
+  EXPECT_LE(vfs.syncs(), 4U) << commits.load() << " commits";
 }
 
 TEST_F(SessionFaultTest, AJournalThatStopsTakingWritesHoldsTheQueueAndLosesNothing) {

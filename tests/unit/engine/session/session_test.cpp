@@ -497,14 +497,19 @@ class calling_delegate : public session_delegate {
   void on_attached(session& s) override { owner = &s; }
   std::optional<task_state> seen;
   std::error_code wait_error;
+  std::error_code end_wait_error;
 
   delivery on_event(const session_event& event) override {
     const auto t = owner->find(event.task);
     std::error_code ec;
     owner->wait_idle(1s, ec);
+    std::error_code end_ec;
+    async_result pending = owner->begin_wait_idle(30s, {});
+    owner->end_wait_idle(pending, end_ec);  // would wait for this very call to end
     std::lock_guard lock{mutex};
     seen = t ? std::optional{t->state} : std::nullopt;
     wait_error = ec;
+    end_wait_error = end_ec;
     return delivery::done;
   }
 };
@@ -520,6 +525,7 @@ TEST_F(SessionTest, TheDelegateMayCallTheSessionButNotWaitForItself) {
   EXPECT_EQ(delegate.owner, s.get());
   EXPECT_EQ(delegate.seen, task_state::completed);
   EXPECT_EQ(delegate.wait_error, error::would_deadlock);
+  EXPECT_EQ(delegate.end_wait_error, error::would_deadlock);
 }
 
 // begin_wait_idle: the Begin/End form of wait_idle. Its callback runs once, never in the

@@ -65,8 +65,10 @@ class session_delegate {
   /// with them, and the task's later requests of this run that meet the same challenge get them
   /// without asking (asked once a run); with nothing, or with credentials the server refuses
   /// too, the task fails with `credentials_required`. Withheld credentials (see
-  /// `task_options::store_credentials`) are asked for here after a re-attach. The default
-  /// answers nothing: the task waits for `session::answer_challenge`, or for a pause or cancel.
+  /// `task_options::store_credentials`) are asked for here after a re-attach. While the
+  /// question is open the task keeps its running slot and its request its connection to the
+  /// host. The default does not answer: the task waits for `session::answer_challenge`, or for
+  /// a pause or cancel (a new run asks again).
   virtual void on_challenge(task_id task, const challenge_request& challenge,
                             challenge_answer answer) {
     (void)task;
@@ -242,16 +244,17 @@ class session {
   /// handed to the delegate, or `limit` passed (`timed_out`).
   void wait_idle(std::chrono::milliseconds limit, std::error_code& ec);
   void wait_idle(std::chrono::milliseconds limit);
-  /// Begins the same wait without blocking the caller: `callback(result)` runs on a thread of
-  /// the session's own (never in this call, on a loop thread or on the delegate thread) once
-  /// the session is idle, `limit` passed (`timed_out`), or the session closed
-  /// (`operation_aborted`); `state` travels to it. Closing the session from that callback
-  /// would wait for itself: it aborts the process with a message, as above.
+  /// Begins the same wait without blocking the caller: `callback(result)` runs on a completion
+  /// thread of the session's own (never in this call, on the transfers' loop or on the delegate
+  /// thread) once the session is idle, `limit` passed (`timed_out`), or the session closed
+  /// (`operation_aborted`; a wait begun after close completes so at once); `state` travels to
+  /// it. Closing the session from that callback would wait for itself: it aborts the process
+  /// with a message, as above.
   [[nodiscard]] async_result begin_wait_idle(std::chrono::milliseconds limit,
                                              async_callback callback, state_ref state = {});
-  /// The wait's outcome. Errors: timed_out, operation_aborted, and end_X's own
-  /// (invalid_result, wrong_operation, already_ended; would_deadlock when it would block on
-  /// the thread that completes it).
+  /// The wait's outcome. Errors: timed_out, operation_aborted, would_deadlock (on the delegate
+  /// thread while the wait is pending: idleness waits for the delegate's calls, that one
+  /// included), and end_X's own (invalid_result, wrong_operation, already_ended).
   void end_wait_idle(async_result& result, std::error_code& ec);
   void end_wait_idle(async_result& result);
 
