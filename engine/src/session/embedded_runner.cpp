@@ -55,6 +55,8 @@ constexpr auto command_poll = 100ms;
 // this many commits or this long.
 constexpr std::uint64_t group_limit = 256;
 constexpr auto group_window = 2ms;
+// An idle session checkpoints its WAL once nothing was committed for this long.
+constexpr auto checkpoint_quiet = 1s;
 // How often a journal that refused a write is tried again.
 constexpr auto journal_retry = 1s;
 // Finished tasks whose events are all acknowledged are removed after this long, looked for at
@@ -948,9 +950,16 @@ class embedded_runner final : public session_backend,
           const task_state s = entry.second.state;
           return s == task_state::queued || s == task_state::running || s == task_state::waiting;
         });
-    if (idle && journal_->commits() != checkpointed_at_ && !journal_broken_ && on_idle_turn_) {
-      // Nothing runs (seen on an idle turn, not after every call): the WAL's pages go into
-      // the database, and the WAL is emptied.
+    const auto now = std::chrono::steady_clock::now();
+    if (journal_->commits() != commits_seen_) {
+      commits_seen_ = journal_->commits();
+      last_commit_seen_ = now;
+    }
+    if (idle && commits_seen_ != checkpointed_at_ && !journal_broken_ && on_idle_turn_ &&
+        now - last_commit_seen_ >= checkpoint_quiet) {
+      // Nothing runs, and nothing was committed for a while (seen on an idle turn, not after
+      // every call: an app adding paused tasks one by one would pay a checkpoint's syncs for
+      // each): the WAL's pages go into the database, and the WAL is emptied.
       std::error_code ec;
       journal_->checkpoint(ec);
       if (!ec) {
@@ -1304,6 +1313,8 @@ class embedded_runner final : public session_backend,
   bool told_invalidated_ = false;
   std::chrono::steady_clock::time_point next_cleanup_;  // the epoch: at the first idle turn
   std::uint64_t checkpointed_at_ = 0;    // journal_->commits() at the last idle checkpoint
+  std::uint64_t commits_seen_ = 0;       // journal_->commits() when last seen to change...
+  std::chrono::steady_clock::time_point last_commit_seen_;  // ...and when
   bool on_idle_turn_ = false;            // refresh_idle runs from on_idle (it may checkpoint)
   bool ready_ = false;                   // set by the journal thread's first job (start)
   std::vector<session_event> restored_;  // the events not acknowledged at open, for start

@@ -28,7 +28,7 @@ using test::resource_fault;
 using test::resource_responder;
 using test::scripted_server;
 
-constexpr std::size_t task_count = 4;
+constexpr std::size_t few_tasks = 4;
 
 struct crash_point {
   const char* milestone;
@@ -68,8 +68,8 @@ class SessionCrashTest : public ::testing::Test {
   // One kill at `milestone`'s n-th occurrence (when the run gets that far: `killed` says), then
   // a run to the end, and the checks.
   void kill_then_finish(const scripted_server& server, const std::string& milestone, int n,
-                        bool& killed) {
-    SCOPED_TRACE(milestone + ":" + std::to_string(n));
+                        bool& killed, std::size_t task_count = few_tasks) {
+    SCOPED_TRACE(milestone + ":" + std::to_string(n) + " of " + std::to_string(task_count));
     test::temp_directory scratch{"session-crash"};
     const fs::path state = scratch.path() / "state";
     const fs::path out = scratch.path() / "out";
@@ -149,6 +149,27 @@ class SessionCrashTest : public ::testing::Test {
 
   std::string body_ = test::version_bytes(40'000, 0);
 };
+
+// The bar: a thousand transfers, the process killed in the middle of the adds' commits
+// and again in the middle of the completions' deliveries; the next runner brings every task to
+// its end, and every outcome is received (at least once, never after its acknowledgement).
+TEST_F(SessionCrashTest, AThousandTasksKilledMidwayAllEndAndEveryOutcomeIsReceived) {
+  const std::size_t count = test::scaled(1000);
+  const std::string small_body = test::version_bytes(2'000, 0);
+  body_ = small_body;
+  scripted_server server{resource_responder(
+      {{small_body, "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; }, count * 6)};
+  for (const auto& [milestone, n] :
+       {std::pair<std::string, std::size_t>{"journal_commit", count / 2},
+        {"committed", count / 2}}) {
+    bool killed = false;
+    kill_then_finish(server, milestone, static_cast<int>(n), killed, count);
+    if (HasFatalFailure()) {
+      return;
+    }
+    EXPECT_TRUE(killed) << milestone << ":" << n << " is reached";
+  }
+}
 
 TEST_F(SessionCrashTest, AKillAtAnyCrashPointLosesNoTaskAndRedeliversOnlyWhatWasNotAcknowledged) {
   scripted_server server{resource_responder(

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -540,22 +541,33 @@ TEST_F(SessionTest, BeginWaitIdleCompletesOnceIdleOrTimedOutOrWhenTheSessionClos
   })};
   recording_delegate delegate;
   auto s = open(&delegate);
+  // What one wait's callback saw. A handle says it completed just before its callback runs,
+  // so the test waits for the callback itself.
   struct seen {
     std::mutex mutex;
+    std::condition_variable called;
     std::thread::id thread;
     int calls = 0;
     std::optional<task_state> state;
+    bool wait_for_call() {
+      std::unique_lock lock{mutex};
+      return called.wait_for(lock, test::test_deadline, [&] { return calls > 0; });
+    }
   };
   const auto wait_for = [&](std::chrono::milliseconds limit, seen& what, task_id id) {
     return s->begin_wait_idle(
         limit,
         [&, id](async_result& r) {
-          std::lock_guard lock{r.state<seen>()->mutex};
-          r.state<seen>()->thread = std::this_thread::get_id();
-          ++r.state<seen>()->calls;
+          seen& w = *r.state<seen>();
+          std::optional<task_state> state;
           if (id != 0) {
-            r.state<seen>()->state = s->find(id)->state;
+            state = s->find(id)->state;
           }
+          std::lock_guard lock{w.mutex};
+          w.thread = std::this_thread::get_id();
+          w.state = state;
+          ++w.calls;
+          w.called.notify_all();
         },
         &what);
   };
@@ -563,7 +575,7 @@ TEST_F(SessionTest, BeginWaitIdleCompletesOnceIdleOrTimedOutOrWhenTheSessionClos
   // Idle already: completes at once, but on the session's own thread.
   seen idle;
   async_result r = wait_for(30s, idle, 0);
-  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  ASSERT_TRUE(idle.wait_for_call());
   s->end_wait_idle(r);
   {
     std::lock_guard lock{idle.mutex};
@@ -575,13 +587,13 @@ TEST_F(SessionTest, BeginWaitIdleCompletesOnceIdleOrTimedOutOrWhenTheSessionClos
   const task_id id = s->add(download_of(server, "w"), {}).id;
   seen early;
   r = wait_for(50ms, early, id);
-  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  ASSERT_TRUE(early.wait_for_call());
   std::error_code ec;
   s->end_wait_idle(r, ec);
   EXPECT_EQ(ec, error::timed_out);
   seen done;
   r = wait_for(30s, done, id);
-  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  ASSERT_TRUE(done.wait_for_call());
   s->end_wait_idle(r, ec);
   EXPECT_FALSE(ec) << ec.message();
   {
@@ -592,16 +604,17 @@ TEST_F(SessionTest, BeginWaitIdleCompletesOnceIdleOrTimedOutOrWhenTheSessionClos
   s->end_wait_idle(r, ec);
   EXPECT_EQ(ec, error::already_ended);
 
-  // Closing ends a wait that is still pending.
+  // Closing ends a wait that is still pending; one begun after close is aborted at once.
   (void)s->add(download_of(server, "x"), {});
   seen closing;
   r = wait_for(30s, closing, 0);
   s->close();
-  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  ASSERT_TRUE(closing.wait_for_call());
   s->end_wait_idle(r, ec);
   EXPECT_EQ(ec, error::operation_aborted);
-  r = wait_for(30s, closing, 0);
-  ASSERT_TRUE(r.wait_for(test::test_deadline));
+  seen after;
+  r = wait_for(30s, after, 0);
+  ASSERT_TRUE(after.wait_for_call());
   s->end_wait_idle(r, ec);
   EXPECT_EQ(ec, error::operation_aborted) << "after close";
 }
