@@ -1312,8 +1312,8 @@ class embedded_runner final : public session_backend,
   invalidation invalidation_ = invalidation::none;
   bool told_invalidated_ = false;
   std::chrono::steady_clock::time_point next_cleanup_;  // the epoch: at the first idle turn
-  std::uint64_t checkpointed_at_ = 0;    // journal_->commits() at the last idle checkpoint
-  std::uint64_t commits_seen_ = 0;       // journal_->commits() when last seen to change...
+  std::uint64_t checkpointed_at_ = 0;  // journal_->commits() at the last idle checkpoint
+  std::uint64_t commits_seen_ = 0;     // journal_->commits() when last seen to change...
   std::chrono::steady_clock::time_point last_commit_seen_;  // ...and when
   bool on_idle_turn_ = false;            // refresh_idle runs from on_idle (it may checkpoint)
   bool ready_ = false;                   // set by the journal thread's first job (start)
