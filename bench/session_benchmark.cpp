@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "ferry/engine/session/session.hpp"
 
@@ -111,6 +112,36 @@ void BM_SessionAddPowerDurable(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_SessionAddPowerDurable)->Threads(1)->Threads(8)->UseRealTime();
+
+// The same tasks through add_all, 256 a call (one transaction and one sync each).
+void BM_SessionAddAllPowerDurable(benchmark::State& state) {
+  scratch_directory dir;
+  session_config config;
+  config.identifier = "bench";
+  config.state_directory = dir.path() / "state";
+  config.durable = durability::power;
+  auto s = session::open(config, nullptr);
+  task_options paused;
+  paused.paused = true;
+  transfer_request r;
+  r.kind = transfer_kind::download;
+  r.url = ferry::http::url::parse("http://127.0.0.1:9/file");
+  std::uint64_t next = 0;
+  std::vector<task_spec> batch(256, task_spec{r, paused});
+  for (auto _ : state) {
+    for (task_spec& t : batch) {
+      t.request.output = dir.path() / ("out" + std::to_string(next++));
+    }
+    std::error_code ec;
+    (void)s->add_all(batch, ec);
+    if (ec) {
+      state.SkipWithError(ec.message().c_str());
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch.size()));
+}
+BENCHMARK(BM_SessionAddAllPowerDurable)->UseRealTime();
 
 }  // namespace
 

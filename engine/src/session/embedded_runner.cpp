@@ -268,6 +268,14 @@ class embedded_runner final : public session_backend,
     });
   }
 
+  std::vector<added_task> add_all(std::vector<task_spec> tasks, std::error_code& ec) override {
+    std::vector<std::error_code> path_errors(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      path_errors[i] = make_absolute(tasks[i].request);
+    }
+    return call(ec, [&](std::error_code& jec) { return do_add_all(tasks, path_errors, jec); });
+  }
+
   void pause(task_id id, std::error_code& ec) override {
     (void)call(ec, [&](std::error_code& jec) { return do_pause(id, jec); });
   }
@@ -463,30 +471,82 @@ class embedded_runner final : public session_backend,
       ec = error::session_invalidated;
       return {};
     }
-    transfer_request& request = t.request;
-    inherit_defaults(request, config_);
-    transfer_environment e;
-    e.via = &*client_;
-    ec = validate(request, e);
-    if (!ec && request.kind == transfer_kind::upload && request.body.empty()) {
-      ec = error::invalid_argument;  // a descriptor or a generator cannot be stored
-    }
+    ec = admit(t.request);
     if (ec) {
       return {};
     }
     auto added = journal_->add_task(t, clock_.wall_now(), ec, answering);
-    if (ec || added.existed) {
+    if (ec) {
       return added.task;
     }
-    // The request as given, credentials included, runs in this process; the journal's copy
-    // may lack them.
+    return keep(std::move(added), std::move(t.request), t.secrets_withheld);
+  }
+
+  // Checks a task as it will run, before it reaches the journal: the session's defaults, then
+  // the request. No error: it may be stored.
+  std::error_code admit(transfer_request& request) {
+    inherit_defaults(request, config_);
+    transfer_environment e;
+    e.via = &*client_;
+    std::error_code ec = validate(request, e);
+    if (!ec && request.kind == transfer_kind::upload && request.body.empty()) {
+      ec = error::invalid_argument;  // a descriptor or a generator cannot be stored
+    }
+    return ec;
+  }
+
+  // A task the journal stored (or found by its key): in memory, and queued unless paused.
+  // `request` is the app's, credentials included, which the journal's copy may lack.
+  task_info keep(journal::added added, transfer_request request, bool secrets_withheld) {
+    if (added.existed) {
+      return added.task;
+    }
     added.task.request = std::move(request);
-    added.task.secrets_withheld = added.task.secrets_withheld && t.secrets_withheld;
+    added.task.secrets_withheld = added.task.secrets_withheld && secrets_withheld;
     if (added.task.state == task_state::queued) {
       scheduler_.add(entry_for(added.task));
     }
     tasks_.emplace(added.task.id, added.task);
     return added.task;
+  }
+
+  // Stores many tasks, up to group_limit a transaction (see session::add_all).
+  std::vector<added_task> do_add_all(std::vector<task_spec>& tasks,
+                                     const std::vector<std::error_code>& path_errors,
+                                     std::error_code& ec) {
+    if (invalidation_ != invalidation::none) {
+      ec = error::session_invalidated;
+      return {};
+    }
+    std::vector<added_task> added(tasks.size());
+    std::vector<new_task> batch;
+    std::vector<std::size_t> position;  // of each batch entry in `tasks`
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      added[i].error = path_errors[i] ? path_errors[i] : admit(tasks[i].request);
+      if (!added[i].error) {
+        batch.push_back(new_task{std::move(tasks[i].request), tasks[i].options});
+        position.push_back(i);
+      }
+    }
+    for (std::size_t from = 0; from < batch.size(); from += group_limit) {
+      const std::size_t n = std::min<std::size_t>(group_limit, batch.size() - from);
+      const auto entries = journal_->add_tasks({batch.data() + from, n}, clock_.wall_now(), ec);
+      if (ec) {
+        for (std::size_t k = from; k < batch.size(); ++k) {
+          added[position[k]].error = ec;  // this transaction and the ones after it
+        }
+        return added;
+      }
+      for (std::size_t k = 0; k < n; ++k) {
+        added_task& a = added[position[from + k]];
+        a.error = entries[k].error;
+        if (!a.error) {
+          a.task = keep(entries[k].result, std::move(batch[from + k].request),
+                        batch[from + k].secrets_withheld);
+        }
+      }
+    }
+    return added;
   }
 
   int do_pause(task_id id, std::error_code& ec) {

@@ -723,78 +723,131 @@ std::unique_ptr<journal> journal::open(const std::filesystem::path& file,
   return std::unique_ptr<journal>{new journal{std::move(j)}};
 }
 
-journal::added journal::add_task(const new_task& task, wall_time now, std::error_code& ec,
-                                 std::uint64_t answering) {
+namespace {
+
+// A task's paths must be absolute (add makes them so).
+bool paths_absolute(const transfer_request& request) {
+  const bool download = request.kind == transfer_kind::download;
+  return download ? request.output.is_absolute()
+                  : request.body.empty() || request.body.is_absolute();
+}
+
+// What is wrong with one task of a batch, not with the journal: the batch goes on without it.
+bool task_error(std::error_code ec) {
+  return ec == error::output_in_use || ec == error::invalid_argument;
+}
+
+}  // namespace
+
+// Inside a write transaction: the task stored, or the key's task found.
+journal::added journal::insert_task(const new_task& task, wall_time now, std::uint64_t answering,
+                                    std::error_code& wec) {
   added result;
   const transfer_request& request = task.request;
   const bool download = request.kind == transfer_kind::download;
-  if ((download && !request.output.is_absolute()) ||
-      (!download && !request.body.empty() && !request.body.is_absolute())) {
-    ec = error::invalid_argument;
+  if (!task.options.key.empty()) {
+    if (auto existing = impl_->row_by_key(task.options.key, wec); existing && !wec) {
+      result.task = to_info(*existing, wec, impl_->problem);
+      result.existed = true;
+      if (!wec && answering != 0) {
+        impl_->store_answer(answering, {{}, result.task.id}, now, wec);
+      }
+      return result;
+    }
+    if (wec) {
+      return result;
+    }
+  }
+  task_row r;
+  if (download && impl_->output_taken(request.output.string(), wec)) {
+    wec = error::output_in_use;
     return result;
   }
+  if (wec) {
+    return result;
+  }
+  r.id = impl_->next_id(wec);
+  if (wec) {
+    return result;
+  }
+  const encoded_request encoded = encode_request(request, task.options.store_credentials);
+  (void)decode_request(encoded.json, wec);
+  if (wec) {
+    wec = error::invalid_argument;  // a request that would not come back (an empty URL)
+    return result;
+  }
+  if (!task.options.key.empty()) {
+    r.key = task.options.key;
+  }
+  r.kind = kind_name(request.kind);
+  r.description = task.options.description;
+  r.request = encoded.json;
+  r.secrets_withheld = encoded.secrets_withheld || task.secrets_withheld ? 1 : 0;
+  if (download) {
+    r.output = request.output.string();
+  }
+  r.priority = to_string(task.options.priority);
+  r.group = task.options.group;
+  r.order = to_string(task.options.order);
+  r.earliest_begin = maybe_ns(task.options.earliest_begin);
+  r.state = to_string(task.options.paused ? task_state::paused : task_state::queued);
+  r.created = to_ns(now);
+  r.changed = r.created;
+  r.idempotent = task.options.idempotent ? 1 : 0;
+  impl_->store(r, true, wec);
+  if (!wec) {
+    result.task = to_info(r, wec, impl_->problem);
+  }
+  if (!wec && answering != 0) {
+    impl_->store_answer(answering, {{}, result.task.id}, now, wec);
+  }
+  return result;
+}
+
+journal::added journal::add_task(const new_task& task, wall_time now, std::error_code& ec,
+                                 std::uint64_t answering) {
+  if (!paths_absolute(task.request)) {
+    ec = error::invalid_argument;
+    return {};
+  }
+  added result;
+  impl_->write(ec, [&](std::error_code& wec) { result = insert_task(task, now, answering, wec); });
+  if (ec) {
+    return {};
+  }
+  return result;
+}
+
+std::vector<journal::batch_entry> journal::add_tasks(std::span<const new_task> tasks, wall_time now,
+                                                     std::error_code& ec) {
+  std::vector<batch_entry> entries(tasks.size());
   impl_->write(ec, [&](std::error_code& wec) {
-    if (!task.options.key.empty()) {
-      if (auto existing = impl_->row_by_key(task.options.key, wec); existing && !wec) {
-        result.task = to_info(*existing, wec, impl_->problem);
-        result.existed = true;
-        if (!wec && answering != 0) {
-          impl_->store_answer(answering, {{}, result.task.id}, now, wec);
-        }
-        return;
+    for (std::size_t i = 0; i < tasks.size() && !wec; ++i) {
+      if (!paths_absolute(tasks[i].request)) {
+        entries[i].error = error::invalid_argument;
+        continue;
       }
+      wec = impl_->exec("SAVEPOINT task");
       if (wec) {
         return;
       }
-    }
-    task_row r;
-    if (download && impl_->output_taken(request.output.string(), wec)) {
-      wec = error::output_in_use;
-      return;
-    }
-    if (wec) {
-      return;
-    }
-    r.id = impl_->next_id(wec);
-    if (wec) {
-      return;
-    }
-    const encoded_request encoded = encode_request(request, task.options.store_credentials);
-    (void)decode_request(encoded.json, wec);
-    if (wec) {
-      wec = error::invalid_argument;  // a request that would not come back (an empty URL)
-      return;
-    }
-    if (!task.options.key.empty()) {
-      r.key = task.options.key;
-    }
-    r.kind = kind_name(request.kind);
-    r.description = task.options.description;
-    r.request = encoded.json;
-    r.secrets_withheld = encoded.secrets_withheld || task.secrets_withheld ? 1 : 0;
-    if (download) {
-      r.output = request.output.string();
-    }
-    r.priority = to_string(task.options.priority);
-    r.group = task.options.group;
-    r.order = to_string(task.options.order);
-    r.earliest_begin = maybe_ns(task.options.earliest_begin);
-    r.state = to_string(task.options.paused ? task_state::paused : task_state::queued);
-    r.created = to_ns(now);
-    r.changed = r.created;
-    r.idempotent = task.options.idempotent ? 1 : 0;
-    impl_->store(r, true, wec);
-    if (!wec) {
-      result.task = to_info(r, wec, impl_->problem);
-    }
-    if (!wec && answering != 0) {
-      impl_->store_answer(answering, {{}, result.task.id}, now, wec);
+      std::error_code item;
+      entries[i].result = insert_task(tasks[i], now, 0, item);
+      if (item && task_error(item)) {
+        entries[i] = {{}, item};
+        wec = impl_->exec("ROLLBACK TO task");  // this task's rows only
+      } else {
+        wec = item;
+      }
+      if (!wec) {
+        wec = impl_->exec("RELEASE task");
+      }
     }
   });
   if (ec) {
     return {};
   }
-  return result;
+  return entries;
 }
 
 std::vector<std::uint64_t> journal::apply(std::span<const task_change> changes, wall_time now,

@@ -137,6 +137,18 @@ class journal {
   /// id) in the same transaction, so a command is never applied twice.
   [[nodiscard]] added add_task(const new_task& task, wall_time now, std::error_code& ec,
                                std::uint64_t answering = 0);
+  /// One task of `add_tasks`: as `add_task` returns it, or the task's own error (output_in_use,
+  /// invalid_argument), which leaves the others be.
+  struct batch_entry {
+    added result;
+    std::error_code error;
+  };
+  /// Stores many tasks in one transaction (one commit for all), each as `add_task` would,
+  /// against the journal and the tasks before it in the batch (a key or an output twice in one
+  /// batch: the second finds the first). `ec`: the journal's own error, and then nothing is
+  /// stored.
+  [[nodiscard]] std::vector<batch_entry> add_tasks(std::span<const new_task> tasks, wall_time now,
+                                                   std::error_code& ec);
 
   /// Applies `changes` in one transaction: each row's new state, and each change's event,
   /// committed together. Returns each change's event seq (0 for a change with none). Errors:
@@ -214,6 +226,8 @@ class journal {
  private:
   struct impl;
   explicit journal(std::unique_ptr<impl> state) noexcept;
+  added insert_task(const new_task& task, wall_time now, std::uint64_t answering,
+                    std::error_code& wec);
   std::unique_ptr<impl> impl_;
 };
 

@@ -217,6 +217,14 @@ std::optional<transfer_progress> session::progress(task_id id) const {
   return core_->progress(id);
 }
 
+std::vector<added_task> session::add_all(std::vector<task_spec> tasks, std::error_code& ec) {
+  return core_->add_all(std::move(tasks), ec);
+}
+std::vector<added_task> session::add_all(std::vector<task_spec> tasks) {
+  return detail::or_throw("session::add_all",
+                          [&](std::error_code& ec) { return add_all(std::move(tasks), ec); });
+}
+
 void session::answer_challenge(task_id id, std::optional<http::credentials> answer,
                                std::error_code& ec) {
   core_->answer_challenge(id, std::move(answer), ec);

@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "ferry/engine/error.hpp"
 #include "ferry/engine/session/session.hpp"
 
 namespace ferry::engine::detail {
@@ -27,6 +28,25 @@ class session_backend {
 
   virtual task_info add(transfer_request request, const task_options& options,
                         std::error_code& ec) = 0;
+  /// session::add_all; by default one `add` after another.
+  virtual std::vector<added_task> add_all(std::vector<task_spec> tasks, std::error_code& ec) {
+    ec = {};
+    std::vector<added_task> added(tasks.size());
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      std::error_code one;
+      added[i].task = add(std::move(tasks[i].request), tasks[i].options, one);
+      added[i].error = one;
+      if (one && one != error::invalid_argument && one != error::output_in_use &&
+          one != error::output_exists) {
+        ec = one;  // the journal's (or the session's): the rest would fail alike
+        for (std::size_t j = i; j < tasks.size(); ++j) {
+          added[j] = {{}, one};
+        }
+        break;
+      }
+    }
+    return added;
+  }
   virtual void pause(task_id id, std::error_code& ec) = 0;
   virtual void resume(task_id id, std::error_code& ec) = 0;
   virtual void cancel(task_id id, std::error_code& ec) = 0;

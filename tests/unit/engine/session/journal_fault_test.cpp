@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "failing_vfs.hpp"
 #include "ferry/engine/error.hpp"
@@ -81,6 +82,48 @@ TEST_F(JournalFaultTest, GroupCommitSyncsOnceForManyCommitsAndOnlyWhenAsked) {
   EXPECT_FALSE(ec);
   EXPECT_EQ(j->unsynced(), 0U);
   EXPECT_EQ(j->tasks(ec).size(), 11U);
+}
+
+// A batch of adds is one transaction: a failure at any of its writes and syncs (N upward from 0)
+// stores none of it, a success all of it, and a task's own error (an output twice) only leaves
+// that task out.
+TEST_F(JournalFaultTest, ABatchOfAddsIsStoredWholeOrNotAtAll) {
+  test::failing_vfs vfs;
+  journal_options options;
+  options.vfs = test::failing_vfs::name;
+  std::vector<new_task> batch;
+  for (int i = 0; i < 20; ++i) {
+    batch.push_back(download_to("b" + std::to_string(i)));
+  }
+  batch[7] = download_to("b6");  // its output is b6's: output_in_use, alone
+  bool succeeded = false;
+  for (std::size_t n = 0; n < 200 && !succeeded; ++n) {
+    std::error_code ec;
+    fs::remove(file_);
+    fs::remove(file_.string() + "-wal");
+    fs::remove(file_.string() + "-shm");
+    {
+      auto j = journal::open(file_, options, ec);
+      ASSERT_FALSE(ec);
+      vfs.fail_at(n);
+      const auto entries = j->add_tasks(batch, t0, ec);
+      vfs.heal();
+      succeeded = !ec && !vfs.triggered();
+      if (!ec) {
+        ASSERT_EQ(entries.size(), batch.size());
+        EXPECT_EQ(entries[7].error, error::output_in_use);
+      } else {
+        EXPECT_EQ(ec, error::journal_unwritable) << n;
+      }
+    }
+    auto again = journal::open(file_, {}, ec);
+    ASSERT_FALSE(ec) << n;
+    const auto stored = again->tasks(ec);
+    ASSERT_FALSE(ec) << n;
+    const bool whole = stored.size() == batch.size() - 1;
+    EXPECT_TRUE(stored.empty() || whole) << n << ": " << stored.size() << " tasks";
+  }
+  EXPECT_TRUE(succeeded);
 }
 
 // Every write and sync of one transaction fails in turn (N upward from 0, until none is hit):

@@ -619,6 +619,65 @@ TEST_F(SessionTest, BeginWaitIdleCompletesOnceIdleOrTimedOutOrWhenTheSessionClos
   EXPECT_EQ(ec, error::operation_aborted) << "after close";
 }
 
+// add_all: many tasks in few transactions (256 a commit), each with its own outcome in order, a
+// key or an output given twice in the batch seen by the second; stored like single adds.
+TEST_F(SessionTest, AddAllStoresManyTasksInFewCommitsEachWithItsOwnOutcome) {
+  scripted_server server{
+      resource_responder({{"x", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  std::atomic<int> commits{0};
+  session_environment e;
+  e.on_milestone = [&](std::string_view name) { commits += name == "journal_commit" ? 1 : 0; };
+  std::error_code ec;
+  auto s = session::open(config(), nullptr, ec, e);
+  ASSERT_FALSE(ec);
+  task_options paused;
+  paused.paused = true;
+  paused.key = "before";
+  const task_id before = s->add(download_of(server, "before"), paused).id;
+  paused.key.clear();
+
+  std::vector<task_spec> batch;
+  for (int i = 0; i < 600; ++i) {
+    batch.push_back({download_of(server, "n" + std::to_string(i)), paused});
+  }
+  batch[10].options.key = "twice";
+  batch[20].options.key = "twice";                      // the second finds the first
+  batch[30].options.key = "before";                     // found from before the batch
+  batch[40].request.output = batch[41].request.output;  // two live tasks, one output
+  batch[50].request.segments = 0;                       // validate refuses it
+  commits = 0;
+  const std::vector<added_task> added = s->add_all(batch, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  ASSERT_EQ(added.size(), batch.size());
+  EXPECT_LE(commits.load(), 3) << "600 tasks, 256 a transaction";
+  EXPECT_EQ(added[20].task.id, added[10].task.id);
+  EXPECT_EQ(added[30].task.id, before);
+  EXPECT_FALSE(added[40].error);
+  EXPECT_EQ(added[41].error, error::output_in_use);
+  EXPECT_EQ(added[41].task.id, 0U);
+  EXPECT_EQ(added[50].error, error::invalid_argument);
+  std::set<task_id> ids;
+  task_id last = before;
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    if (i == 20 || i == 30 || i == 41 || i == 50) {
+      continue;
+    }
+    EXPECT_FALSE(added[i].error) << i << ": " << added[i].error.message();
+    EXPECT_GT(added[i].task.id, last) << i << ": ids in the batch's order";
+    last = added[i].task.id;
+    ids.insert(last);
+    EXPECT_EQ(added[i].task.state, task_state::paused);
+  }
+  EXPECT_EQ(ids.size(), 596U);
+  EXPECT_EQ(s->tasks().size(), 597U);
+
+  // Stored as single adds are: another runner finds them all.
+  s.reset();
+  s = open(nullptr);
+  EXPECT_EQ(s->tasks().size(), 597U);
+  EXPECT_EQ(s->find(added[599].task.id)->request.output, batch[599].request.output);
+}
+
 TEST_F(SessionTest, ManyTasksEachEndOnceWithOneEventEach) {
   const std::size_t count = std::max<std::size_t>(test::scaled(200), 20);
   const std::string body = test::version_bytes(2'000, 0);

@@ -82,6 +82,19 @@ class session_delegate {
   virtual void on_invalidated() {}
 };
 
+/// One task of a batch for `session::add_all`.
+struct task_spec {
+  transfer_request request;
+  task_options options;
+};
+
+/// What `session::add_all` made of one task: the task (new, or the one its key already
+/// names), or why it was not added (`error`, and `task` empty).
+struct added_task {
+  task_info task;
+  std::error_code error;
+};
+
 /// What a session runs with (never stored).
 struct session_environment {
   /// Options of the session's client; its per-host cap is the configuration's `per_host`.
@@ -192,6 +205,16 @@ class session {
   task_handle add_upload(const transfer_request& request, const task_options& options,
                          std::error_code& ec);
   task_handle add_upload(const transfer_request& request, const task_options& options = {});
+
+  /// Adds many tasks at once, as `add` adds each (the same checks, keys and errors), in
+  /// transactions of up to 256 tasks: one commit (and with durability::power one sync) for
+  /// each. Returns one entry per task, in order; a task's own error (invalid_argument,
+  /// output_in_use) leaves the others be, and a key or an output given twice in
+  /// the batch is seen by the second. `ec`: the journal's error (journal_unwritable, ...), and
+  /// the entries from the failed transaction on carry it too; session_invalidated,
+  /// would_deadlock. A controller adds them one command at a time.
+  std::vector<added_task> add_all(std::vector<task_spec> tasks, std::error_code& ec);
+  std::vector<added_task> add_all(std::vector<task_spec> tasks);
 
   /// Stops a task at a checkpoint and keeps it `paused` until `resume`. A finished task:
   /// invalid_argument. Unknown: invalid_argument.
