@@ -82,6 +82,11 @@ schedule_entry entry_for(const task_info& t) {
   return e;
 }
 
+// Queued, running or waiting: the session is not idle while a task is.
+bool is_active(task_state s) noexcept {
+  return s == task_state::queued || s == task_state::running || s == task_state::waiting;
+}
+
 // A retry policy left as it comes: the task did not choose one.
 bool is_default(const retry_policy& r) noexcept {
   const retry_policy d;
@@ -170,6 +175,7 @@ class embedded_runner final : public session_backend,
       if (t.state == task_state::queued) {
         scheduler_.add(entry_for(t));
       }
+      active_count_ += is_active(t.state) ? 1 : 0;
       tasks_.emplace(t.id, std::move(t));
     }
     if (!requeue.empty()) {
@@ -506,6 +512,7 @@ class embedded_runner final : public session_backend,
     if (added.task.state == task_state::queued) {
       scheduler_.add(entry_for(added.task));
     }
+    active_count_ += is_active(added.task.state) ? 1 : 0;
     tasks_.emplace(added.task.id, added.task);
     return added.task;
   }
@@ -836,6 +843,9 @@ class embedded_runner final : public session_backend,
 
   // A change in memory, and the delegate's on_state.
   void show(task_info& t, const task_change& c, wall_time now) {
+    if (is_active(t.state) != is_active(c.state)) {
+      active_count_ += is_active(c.state) ? 1 : -1;
+    }
     t.state = c.state;
     t.reason = c.reason;
     t.message = c.message;
@@ -1005,11 +1015,7 @@ class embedded_runner final : public session_backend,
 
   // Idle: no task queued, running or waiting, and no stopped run whose end is still due.
   void refresh_idle() {
-    const bool idle =
-        stopping_.empty() && std::none_of(tasks_.begin(), tasks_.end(), [](const auto& entry) {
-          const task_state s = entry.second.state;
-          return s == task_state::queued || s == task_state::running || s == task_state::waiting;
-        });
+    const bool idle = stopping_.empty() && active_count_ == 0;
     const auto now = std::chrono::steady_clock::now();
     if (journal_->commits() != commits_seen_) {
       commits_seen_ = journal_->commits();
@@ -1358,6 +1364,7 @@ class embedded_runner final : public session_backend,
   std::unique_ptr<journal> journal_;
   scheduler scheduler_;
   std::map<task_id, task_info> tasks_;       // every task, as journaled
+  std::ptrdiff_t active_count_ = 0;          // of them queued, running or waiting
   std::map<task_id, active_task> running_;   // the ones transferring
   std::map<task_id, active_task> stopping_;  // stopped runs whose completion is due
   std::set<task_id> start_when_stopped_;     // started again before that completion

@@ -8,6 +8,8 @@
 #include <array>
 #include <boost/crc.hpp>
 #include <cstring>
+#include <map>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -166,14 +168,66 @@ std::error_code load_code(const stored_code& c) noexcept {
 }
 
 // One prepared statement; reset and cleared when it goes.
+// A connection's prepared statements, kept for its life: preparing (parsing and planning) was
+// most of a small statement's cost. Bounded: every statement's SQL is one of the few fixed texts
+// in this file. Finalized before the connection closes.
+class statement_cache {
+ public:
+  statement_cache() = default;
+  ~statement_cache() { clear(); }
+  statement_cache(const statement_cache&) = delete;
+  statement_cache& operator=(const statement_cache&) = delete;
+
+  // The statement for `sql`, from the cache when it is free there (`in_use` set: give it
+  // back with `put_back`), else newly prepared (`in_use` null: the caller finalizes it).
+  sqlite3_stmt* take(sqlite3* db, std::string_view sql, bool*& in_use, std::error_code& ec) {
+    in_use = nullptr;
+    auto it = entries_.find(sql);
+    if (it != entries_.end() && !it->second.in_use) {
+      it->second.in_use = true;
+      in_use = &it->second.in_use;
+      return it->second.stmt;
+    }
+    sqlite3_stmt* stmt = nullptr;
+    ec = error_for(sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
+                                      it == entries_.end() ? SQLITE_PREPARE_PERSISTENT : 0, &stmt,
+                                      nullptr));
+    if (!ec && it == entries_.end()) {
+      in_use = &entries_.emplace(std::string{sql}, entry{stmt, true}).first->second.in_use;
+    }
+    return stmt;
+  }
+  static void put_back(sqlite3_stmt* stmt, bool& in_use) {
+    sqlite3_reset(stmt);  // ends its read, if any: nothing holds the WAL back
+    sqlite3_clear_bindings(stmt);
+    in_use = false;
+  }
+  void clear() {
+    for (auto& [sql, e] : entries_) {
+      sqlite3_finalize(e.stmt);
+    }
+    entries_.clear();
+  }
+
+ private:
+  struct entry {
+    sqlite3_stmt* stmt;
+    bool in_use;
+  };
+  std::map<std::string, entry, std::less<>> entries_;
+};
+
 class statement {
  public:
-  statement(sqlite3* db, std::string_view sql, std::error_code& ec) {
-    const int rc =
-        sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
-    ec = error_for(rc);
+  statement(statement_cache& cache, sqlite3* db, std::string_view sql, std::error_code& ec)
+      : stmt_(cache.take(db, sql, in_use_, ec)) {}
+  ~statement() {
+    if (in_use_ != nullptr) {
+      statement_cache::put_back(stmt_, *in_use_);
+    } else {
+      sqlite3_finalize(stmt_);
+    }
   }
-  ~statement() { sqlite3_finalize(stmt_); }
   statement(const statement&) = delete;
   statement& operator=(const statement&) = delete;
 
@@ -234,6 +288,7 @@ class statement {
   void read(int i, std::optional<std::string>& to) const { to = maybe_text(i); }
 
  private:
+  bool* in_use_ = nullptr;  // the cache's flag, for a cached statement
   sqlite3_stmt* stmt_ = nullptr;
 };
 
@@ -449,7 +504,12 @@ struct journal::impl {
   bool group_commit = false;  // commits are synced by sync(), not one by one
   std::uint64_t synced = 0;   // `commits` at the last sync()
 
-  ~impl() { sqlite3_close_v2(db); }
+  statement_cache statements;  // before the connection goes
+
+  ~impl() {
+    statements.clear();
+    sqlite3_close_v2(db);
+  }
 
   // Runs statements with no result rows.
   std::error_code exec(const char* sql) {
@@ -460,7 +520,7 @@ struct journal::impl {
   }
 
   std::int64_t pragma_integer(const char* sql, std::error_code& ec) {
-    statement s{db, sql, ec};
+    statement s{statements, db, sql, ec};
     if (ec || !s.step(ec)) {
       return 0;
     }
@@ -490,7 +550,8 @@ struct journal::impl {
   }
 
   std::optional<task_row> row(task_id id, std::error_code& ec) {
-    statement s{db, "SELECT " + std::string{row_columns} + " FROM tasks WHERE id = ?", ec};
+    statement s{statements, db, "SELECT " + std::string{row_columns} + " FROM tasks WHERE id = ?",
+                ec};
     if (ec) {
       return std::nullopt;
     }
@@ -502,7 +563,8 @@ struct journal::impl {
   }
 
   std::optional<task_row> row_by_key(const std::string& key, std::error_code& ec) {
-    statement s{db, "SELECT " + std::string{row_columns} + " FROM tasks WHERE key = ?", ec};
+    statement s{statements, db, "SELECT " + std::string{row_columns} + " FROM tasks WHERE key = ?",
+                ec};
     if (ec) {
       return std::nullopt;
     }
@@ -524,7 +586,7 @@ struct journal::impl {
                  "earliest_begin=?11, state=?12, reason_category=?13, reason_value=?14, "
                  "reason_name=?15, message=?16, retry_at=?17, created=?18, changed=?19, "
                  "idempotent=?20, crc=?21 WHERE id=?1";
-    statement s{db, sql, ec};
+    statement s{statements, db, sql, ec};
     if (ec) {
       return;
     }
@@ -534,7 +596,7 @@ struct journal::impl {
 
   // The id AUTOINCREMENT gives next: the row needs it before the insert (its CRC covers it).
   std::int64_t next_id(std::error_code& ec) {
-    statement s{db, "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'", ec};
+    statement s{statements, db, "SELECT seq FROM sqlite_sequence WHERE name = 'tasks'", ec};
     if (ec) {
       return 0;
     }
@@ -546,7 +608,7 @@ struct journal::impl {
   }
 
   bool output_taken(const std::string& output, std::error_code& ec) {
-    statement s{db,
+    statement s{statements, db,
                 "SELECT 1 FROM tasks WHERE output = ? AND state NOT IN "
                 "('completed', 'failed', 'cancelled') LIMIT 1",
                 ec};
@@ -559,7 +621,7 @@ struct journal::impl {
 
   std::uint64_t insert_event(const task_row& r, event_kind kind, std::error_code code,
                              const std::string& message, wall_time now, std::error_code& ec) {
-    statement s{db,
+    statement s{statements, db,
                 "INSERT INTO events (task, kind, state, code_category, code_value, code_name, "
                 "message, at) VALUES (?,?,?,?,?,?,?,?)",
                 ec};
@@ -581,7 +643,7 @@ struct journal::impl {
 
   void store_answer(std::uint64_t seq, const command_answer& a, wall_time now,
                     std::error_code& ec) {
-    statement s{db,
+    statement s{statements, db,
                 "UPDATE commands SET answered = ?, result_category = ?, result_value = ?, "
                 "result_name = ?, result_task = ? WHERE seq = ?",
                 ec};
@@ -687,7 +749,7 @@ std::unique_ptr<journal> journal::open(const std::filesystem::path& file,
     return fail(ec, sqlite3_errmsg(j->db));
   }
   {
-    statement check{j->db, "PRAGMA quick_check", ec};
+    statement check{j->statements, j->db, "PRAGMA quick_check", ec};
     if (!ec && check.step(ec) && check.text(0) != "ok") {
       return fail(error::journal_corrupt, "quick_check: " + check.text(0));
     }
@@ -898,7 +960,8 @@ void journal::set_priority(task_id id, task_priority priority, std::error_code& 
 std::vector<task_info> journal::tasks(std::error_code& ec) {
   std::vector<task_info> all;
   ec = {};
-  statement s{impl_->db, "SELECT " + std::string{row_columns} + " FROM tasks ORDER BY id", ec};
+  statement s{impl_->statements, impl_->db,
+              "SELECT " + std::string{row_columns} + " FROM tasks ORDER BY id", ec};
   while (!ec && s.step(ec)) {
     const task_row r = read_row(s, ec, impl_->problem);
     if (!ec) {
@@ -927,7 +990,7 @@ std::optional<task_info> journal::find(task_id id, std::error_code& ec) {
 std::vector<session_event> journal::unacknowledged(std::uint64_t after, std::error_code& ec) {
   std::vector<session_event> events;
   ec = {};
-  statement s{impl_->db,
+  statement s{impl_->statements, impl_->db,
               "SELECT seq, task, kind, state, code_category, code_value, code_name, message, at "
               "FROM events WHERE acknowledged = 0 AND seq > ? ORDER BY seq",
               ec};
@@ -960,7 +1023,8 @@ std::vector<session_event> journal::unacknowledged(std::uint64_t after, std::err
 
 void journal::acknowledge(std::uint64_t seq, std::error_code& ec) {
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db, "UPDATE events SET acknowledged = 1 WHERE seq = ?", wec};
+    statement s{impl_->statements, impl_->db, "UPDATE events SET acknowledged = 1 WHERE seq = ?",
+                wec};
     if (wec) {
       return;
     }
@@ -969,7 +1033,7 @@ void journal::acknowledge(std::uint64_t seq, std::error_code& ec) {
     if (wec || sqlite3_changes(impl_->db) > 0) {
       return;
     }
-    statement exists{impl_->db, "SELECT 1 FROM events WHERE seq = ?", wec};
+    statement exists{impl_->statements, impl_->db, "SELECT 1 FROM events WHERE seq = ?", wec};
     if (wec) {
       return;
     }
@@ -983,7 +1047,7 @@ void journal::acknowledge(std::uint64_t seq, std::error_code& ec) {
 std::vector<task_id> journal::remove_finished(wall_time changed_before, std::error_code& ec) {
   std::vector<task_id> removed;
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db,
+    statement s{impl_->statements, impl_->db,
                 "DELETE FROM tasks WHERE state IN ('completed', 'failed', 'cancelled') AND "
                 "changed < ? AND NOT EXISTS (SELECT 1 FROM events WHERE events.task = tasks.id "
                 "AND acknowledged = 0) RETURNING id",
@@ -1040,7 +1104,7 @@ void journal::checkpoint(std::error_code& ec) {
 std::uint64_t journal::submit(const command& c, wall_time now, std::error_code& ec) {
   std::uint64_t seq = 0;
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db,
+    statement s{impl_->statements, impl_->db,
                 "INSERT INTO commands (verb, task, priority, request, secrets_withheld, key, "
                 "description, grp, grp_order, earliest_begin, paused, store_credentials, "
                 "submitted, idempotent) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -1079,7 +1143,7 @@ std::uint64_t journal::submit(const command& c, wall_time now, std::error_code& 
 
 std::optional<command_answer> journal::answer_of(std::uint64_t seq, std::error_code& ec) {
   ec = {};
-  statement s{impl_->db,
+  statement s{impl_->statements, impl_->db,
               "SELECT answered, result_category, result_value, result_name, result_task "
               "FROM commands WHERE seq = ?",
               ec};
@@ -1104,7 +1168,7 @@ std::optional<command_answer> journal::answer_of(std::uint64_t seq, std::error_c
 
 void journal::forget_command(std::uint64_t seq, std::error_code& ec) {
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db, "DELETE FROM commands WHERE seq = ?", wec};
+    statement s{impl_->statements, impl_->db, "DELETE FROM commands WHERE seq = ?", wec};
     if (!wec) {
       s.bind(1, static_cast<std::int64_t>(seq));
       (void)s.step(wec);
@@ -1127,7 +1191,7 @@ std::vector<command> journal::unanswered(wall_time now, std::error_code& ec) {
   std::vector<std::uint64_t> undecodable;
   ec = {};
   {
-    statement s{impl_->db,
+    statement s{impl_->statements, impl_->db,
                 "SELECT seq, verb, task, priority, request, secrets_withheld, key, description, "
                 "grp, grp_order, earliest_begin, paused, store_credentials, idempotent "
                 "FROM commands "
@@ -1183,8 +1247,8 @@ void journal::answer(std::uint64_t seq, const command_answer& a, wall_time now,
 
 void journal::forget_answered(wall_time before, std::error_code& ec) {
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db, "DELETE FROM commands WHERE answered IS NOT NULL AND submitted < ?",
-                wec};
+    statement s{impl_->statements, impl_->db,
+                "DELETE FROM commands WHERE answered IS NOT NULL AND submitted < ?", wec};
     if (!wec) {
       s.bind(1, to_ns(before));
       (void)s.step(wec);
@@ -1195,7 +1259,8 @@ void journal::forget_answered(wall_time before, std::error_code& ec) {
 bool journal::release_if_no_commands(const std::function<void()>& release, std::error_code& ec) {
   bool released = false;
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db, "SELECT 1 FROM commands WHERE answered IS NULL LIMIT 1", wec};
+    statement s{impl_->statements, impl_->db,
+                "SELECT 1 FROM commands WHERE answered IS NULL LIMIT 1", wec};
     if (wec || s.step(wec) || wec) {
       return;  // a command is waiting (or the query failed): the caller applies it first
     }
@@ -1207,7 +1272,7 @@ bool journal::release_if_no_commands(const std::function<void()>& release, std::
 
 void journal::probe(wall_time now, std::error_code& ec) {
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db, "UPDATE session SET touched = ? WHERE id = 1", wec};
+    statement s{impl_->statements, impl_->db, "UPDATE session SET touched = ? WHERE id = 1", wec};
     if (!wec) {
       s.bind(1, to_ns(now));
       (void)s.step(wec);
@@ -1217,7 +1282,7 @@ void journal::probe(wall_time now, std::error_code& ec) {
 
 invalidation journal::invalidated(std::error_code& ec) {
   ec = {};
-  statement s{impl_->db, "SELECT invalidation FROM session WHERE id = 1", ec};
+  statement s{impl_->statements, impl_->db, "SELECT invalidation FROM session WHERE id = 1", ec};
   if (ec || !s.step(ec)) {
     return invalidation::none;
   }
@@ -1236,7 +1301,8 @@ invalidation journal::invalidated(std::error_code& ec) {
 
 void journal::set_invalidated(invalidation how, std::error_code& ec) {
   impl_->write(ec, [&](std::error_code& wec) {
-    statement s{impl_->db, "UPDATE session SET invalidation = ? WHERE id = 1", wec};
+    statement s{impl_->statements, impl_->db, "UPDATE session SET invalidation = ? WHERE id = 1",
+                wec};
     if (!wec) {
       s.bind(1, std::string_view{how == invalidation::finish   ? "finish"
                                  : how == invalidation::cancel ? "cancel"
@@ -1248,7 +1314,8 @@ void journal::set_invalidated(invalidation how, std::error_code& ec) {
 
 bool journal::has_unacknowledged(std::error_code& ec) {
   ec = {};
-  statement s{impl_->db, "SELECT 1 FROM events WHERE acknowledged = 0 LIMIT 1", ec};
+  statement s{impl_->statements, impl_->db, "SELECT 1 FROM events WHERE acknowledged = 0 LIMIT 1",
+              ec};
   return !ec && s.step(ec);
 }
 
