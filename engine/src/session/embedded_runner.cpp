@@ -1262,8 +1262,11 @@ class embedded_runner final : public session_backend,
   void finish(task_id id, active_task& a) {
     std::error_code outcome;
     unsigned status = 0;
+    bool unconfirmed = false;
     if (a.down) {
-      status = a.down->end_download(a.op, outcome).status;
+      const download_result r = a.down->end_download(a.op, outcome);
+      status = r.status;
+      unconfirmed = r.unconfirmed;
     } else {
       const upload_result r = a.up->end_upload(a.op, outcome);
       status = r.head.status;
@@ -1276,6 +1279,19 @@ class embedded_runner final : public session_backend,
     }
     task_info& t = tasks_.at(id);
     const std::error_code answer = outcome ? std::error_code{} : error::too_late;
+    if (unconfirmed && !a.cancelling &&
+        (t.state == task_state::running || t.state == task_state::waiting)) {
+      // Its complete output (left by a crash between the rename and the journal's commit)
+      // could not be confirmed: the server is out of reach. It waits and asks again, neither
+      // restarted (the file stays as it is) nor failed.
+      const wall_time at = clock_.wall_now() + t.request.retry.max_delay;
+      record(t, task_state::waiting, error::retry_at, outcome.message(), {}, at);
+      schedule_entry e = entry_for(t);
+      e.not_before = at;
+      scheduler_.add(e);
+      answer_cancels(a, answer);
+      return;
+    }
     if ((outcome != error::operation_aborted || a.cancelling) && !is_final(t.state)) {
       scheduler_.remove(id);
       if (!outcome) {

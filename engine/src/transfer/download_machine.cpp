@@ -698,6 +698,8 @@ class machine final : public detail::download_machine,
         break;
     }
     outcome_ = ec;
+    result_.unconfirmed =
+        kind == stop_kind::fail && phase_ == phase::confirming && ec == condition::retryable;
     drop_all();
     backoff_.cancel();
     settle();

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -136,6 +138,57 @@ TEST_F(SessionFaultTest, CommandsThatWaitTogetherAreSyncedOnceAsAGroup) {
   EXPECT_GE(commits.load(), count) << "a transaction for each command";
   // The cancel's group, the commands' group, and the idle checkpoint (WAL and database).
   EXPECT_LE(vfs.syncs(), 4U) << commits.load() << " commits";
+}
+
+// A task that finds its output complete, with the validators ferry left on it (a crash between
+// the rename and the journal's commit leaves one), asks the server whether it is current; while
+// the server cannot be reached it waits and asks again, never restarted and never failed.
+TEST_F(SessionFaultTest, ACompleteOutputThatCannotBeConfirmedWaitsAndIsNeverRestarted) {
+  const std::string body = test::version_bytes(30'000, 0);
+  const std::vector<test::resource_version> versions{{body, "\"v0\"", ""}};
+  // Request 0 fetches the file; the next eight are reset before any byte of an answer.
+  scripted_server server{
+      [&](std::string_view request, std::size_t index) -> std::optional<test::scripted_answer> {
+        if (index >= 40) {
+          return std::nullopt;
+        }
+        if (index >= 1 && index <= 8) {
+          test::scripted_answer cut;
+          cut.close_after = 0;
+          cut.reset = true;
+          return cut;
+        }
+        return test::answer_resource(request, versions, {});
+      }};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  const task_id first = s->add(download_of(server, "kept"), {}).id;
+  wait_idle(*s);
+  ASSERT_EQ(s->find(first)->state, task_state::completed);
+
+  transfer_request again = download_of(server, "kept");  // as the task the crash left running
+  again.retry.attempts = 2;  // a run gives up soon: the session's wait is what carries it
+  const task_id second = s->add(again, {}).id;
+  wait_idle(*s);
+  EXPECT_EQ(s->find(second)->state, task_state::completed) << s->find(second)->message;
+  EXPECT_EQ(test::read_file(scratch_ / "kept"), body);
+  const auto states = delegate.states(second);
+  EXPECT_EQ(std::count(states.begin(), states.end(), task_state::failed), 0);
+  const auto reasons = delegate.reasons(second);
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), error::retry_at), reasons.end());
+  std::size_t completions = 0;
+  for (const session_event& e : delegate.events()) {
+    if (e.task == second) {
+      EXPECT_EQ(e.kind, event_kind::completed) << "never restarted, never failed";
+      ++completions;
+    }
+  }
+  EXPECT_EQ(completions, 1U);
+  EXPECT_GT(server.requests().size(), 9U) << "it asked again after the resets";
+  for (std::size_t i = 1; i < server.requests().size(); ++i) {
+    EXPECT_TRUE(test::request_field(server.requests()[i], "if-none-match"))
+        << i << ": a question whether it is current, nothing fetched again";
+  }
 }
 
 TEST_F(SessionFaultTest, AJournalThatStopsTakingWritesHoldsTheQueueAndLosesNothing) {

@@ -93,6 +93,10 @@ struct download_result {
   unsigned restarts = 0;
   unsigned status = 0;  ///< the last response's status (the failing one on http_error_status)
   bool already_complete = false;  ///< the record said the file was done (a 416 confirmed it)
+  /// It found a complete output with its validators (fetched before by ferry) and could not
+  /// ask the server whether it is current: a transient failure (`condition::retryable`) ended
+  /// it, every retry spent, the file untouched. A session asks again later rather than fail.
+  bool unconfirmed = false;
 };
 
 /// One download. Begin it, then wait (end_download) or listen (on_event). The state machine
