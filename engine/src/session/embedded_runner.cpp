@@ -420,6 +420,14 @@ class embedded_runner final : public session_backend,
     while (stopping_count_.load() > 0 && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(5ms);
     }
+    // Their ends' deliveries wait for their group's sync: once this effect has run, every one
+    // before it has reached the delegate thread.
+    std::promise<void> handed_over;
+    auto all_handed = handed_over.get_future();
+    if (worker_->post(
+            [this, &handed_over] { after_commit([&handed_over] { handed_over.set_value(); }); })) {
+      all_handed.wait();
+    }
     // The delegate hears the rest first, while the journal thread can still commit its
     // acknowledgements; then the journal thread applies late commands and lets go of the lock,
     // and drains; then no transfer is left for the loop.
@@ -951,14 +959,22 @@ class embedded_runner final : public session_backend,
   // its queue as for a write that failed, until a write and its sync pass again.
   void end_group() {
     group_open_ = false;
-    std::error_code ec;
-    journal_->sync(ec);
-    if (ec) {
-      hold_for_journal();
+    // Effects may commit again (a command's answer): bounded rounds until nothing is left.
+    for (int round = 0; round < 4 && (!effects_.empty() || journal_->unsynced() != 0); ++round) {
+      if (!journal_broken_) {  // a broken journal is tried at retry_journal's pace
+        std::error_code ec;
+        journal_->sync(ec);
+        if (ec) {
+          hold_for_journal();
+        } else {
+          milestone("synced");
+        }
+      }
+      for (std::function<void()>& effect : std::exchange(effects_, {})) {
+        effect();
+      }
     }
-    for (std::function<void()>& effect : std::exchange(effects_, {})) {
-      effect();
-    }
+    refresh_idle();  // idle waits for the effects (a cancel's file removal, say)
   }
 
   void milestone(std::string_view name) const {
@@ -1004,18 +1020,18 @@ class embedded_runner final : public session_backend,
       (void)do_remove_finished(clock_.wall_now() - finished_kept, ignored);
     }
     check_invalidated();
-    on_idle_turn_ = true;
-    refresh_idle();
-    on_idle_turn_ = false;
     if (!effects_.empty() || journal_->unsynced() != 0) {
       end_group();  // what this turn committed (starts, preemptions, commands)
     }
+    on_idle_turn_ = true;
+    refresh_idle();
+    on_idle_turn_ = false;
     return sleep;
   }
 
   // Idle: no task queued, running or waiting, and no stopped run whose end is still due.
   void refresh_idle() {
-    const bool idle = stopping_.empty() && active_count_ == 0;
+    const bool idle = stopping_.empty() && active_count_ == 0 && effects_.empty();
     const auto now = std::chrono::steady_clock::now();
     if (journal_->commits() != commits_seen_) {
       commits_seen_ = journal_->commits();

@@ -519,6 +519,16 @@ struct journal::impl {
     return error_for(rc);
   }
 
+  // One statement with no result rows, prepared once (exec prepares it each time).
+  std::error_code run(std::string_view sql) {
+    std::error_code ec;
+    statement s{statements, db, sql, ec};
+    if (!ec) {
+      (void)s.step(ec);
+    }
+    return ec;
+  }
+
   std::int64_t pragma_integer(const char* sql, std::error_code& ec) {
     statement s{statements, db, sql, ec};
     if (ec || !s.step(ec)) {
@@ -739,14 +749,29 @@ std::unique_ptr<journal> journal::open(const std::filesystem::path& file,
   sqlite3_busy_timeout(j->db, static_cast<int>(options.busy_timeout.count()));
 
   j->group_commit = options.group_commit && options.durable == durability::power;
+  // A WAL left larger than 4 MiB by a burst is cut back to that at its next restart.
   const char* settings = options.durable == durability::power && !j->group_commit
                              ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                               "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;"
+                               "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
+                               "PRAGMA journal_size_limit=4194304;"
                              : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                               "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON;";
+                               "PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
+                               "PRAGMA journal_size_limit=4194304;";
   ec = j->exec(settings);
   if (ec) {
     return fail(ec, sqlite3_errmsg(j->db));
+  }
+  {
+    // A file system that refuses WAL leaves SQLite in a rollback journal, whose commits sync
+    // themselves: group commit (a sync of the WAL) would then sync nothing.
+    statement mode{j->statements, j->db, "PRAGMA journal_mode", ec};
+    if (!ec && mode.step(ec) && mode.text(0) != "wal" && j->group_commit) {
+      j->group_commit = false;
+      ec = j->exec("PRAGMA synchronous=FULL");
+    }
+    if (ec) {
+      return fail(ec, sqlite3_errmsg(j->db));
+    }
   }
   {
     statement check{j->statements, j->db, "PRAGMA quick_check", ec};
@@ -889,7 +914,7 @@ std::vector<journal::batch_entry> journal::add_tasks(std::span<const new_task> t
         entries[i].error = error::invalid_argument;
         continue;
       }
-      wec = impl_->exec("SAVEPOINT task");
+      wec = impl_->run("SAVEPOINT task");
       if (wec) {
         return;
       }
@@ -897,12 +922,12 @@ std::vector<journal::batch_entry> journal::add_tasks(std::span<const new_task> t
       entries[i].result = insert_task(tasks[i], now, 0, item);
       if (item && task_error(item)) {
         entries[i] = {{}, item};
-        wec = impl_->exec("ROLLBACK TO task");  // this task's rows only
+        wec = impl_->run("ROLLBACK TO task");  // this task's rows only
       } else {
         wec = item;
       }
       if (!wec) {
-        wec = impl_->exec("RELEASE task");
+        wec = impl_->run("RELEASE task");
       }
     }
   });
@@ -1079,15 +1104,25 @@ void journal::sync(std::error_code& ec) {
   if (!impl_->group_commit || impl_->synced == impl_->commits) {
     return;
   }
-  // The WAL's file through its VFS (a test's failing VFS sees the sync): every frame of every
-  // commit so far, and on its first sync the directory entry of a new WAL.
-  sqlite3_file* wal = nullptr;
-  const int rc = sqlite3_file_control(impl_->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
-  if (rc == SQLITE_OK && wal != nullptr && wal->pMethods != nullptr) {
-    ec = error_for(wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL));
-  }
+  sync_now(ec);
   if (!ec) {
     impl_->synced = impl_->commits;
+  }
+}
+
+void journal::sync_now(std::error_code& ec) {
+  // The WAL's file through its VFS (a test's failing VFS sees the sync): every frame of every
+  // commit so far, and on its first sync the directory entry of a new WAL. No WAL open yet:
+  // nothing was written through this connection, and a read opens it.
+  ec = {};
+  sqlite3_file* wal = nullptr;
+  const int rc = sqlite3_file_control(impl_->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal);
+  if (rc != SQLITE_OK) {
+    ec = error::journal_unwritable;
+    return;
+  }
+  if (wal != nullptr && wal->pMethods != nullptr) {
+    ec = error_for(wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL));
   }
 }
 

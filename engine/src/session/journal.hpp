@@ -184,6 +184,9 @@ class journal {
   /// synced itself). Errors: journal_unwritable (the sync failed: the commits since the last
   /// sync may not survive a power loss; they stand otherwise).
   void sync(std::error_code& ec);
+  /// Syncs the WAL whatever this connection committed: a controller that read an answer the
+  /// runner committed makes it survive a power loss before it returns it.
+  void sync_now(std::error_code& ec);
   /// Commits since the last `sync()` (always 0 without group commit).
   [[nodiscard]] std::uint64_t unsynced() const noexcept;
   /// A write that changes nothing a reader sees: whether the journal takes writes again.

@@ -188,6 +188,15 @@ class session_controller final : public session_backend {
           return {};
         }
         if (a) {
+          if (config_.durable == durability::power) {
+            // The runner syncs its group after the answer is visible here: what this call
+            // returns must survive a power loss first (one file, so any connection's sync
+            // covers the runner's commits).
+            journal_->sync_now(ec);
+            if (ec) {
+              return {};
+            }
+          }
           std::error_code ignored;  // a row left behind goes at the runner's next open
           journal_->forget_command(seq, ignored);
           ec = a->result;

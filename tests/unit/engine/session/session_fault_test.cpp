@@ -46,6 +46,45 @@ std::string journaled_state(const std::filesystem::path& journal, task_id id) {
   return state;
 }
 
+// Group commit defers what relies on a commit until its group's sync: a call under
+// durability::power returns only once the WAL holding its commit was synced.
+TEST_F(SessionFaultTest, ACallReturnsOnlyAfterItsGroupsSync) {
+  failing_vfs vfs;
+  scripted_server server{
+      resource_responder({{"never", "\"v0\"", ""}}, [](std::size_t) { return resource_fault{}; })};
+  session_config c = config();
+  c.durable = durability::power;
+  // Each sync is slow to be seen: a reply that did not wait for it comes back first.
+  std::atomic<int> synced{0};
+  session_environment e;
+  e.journal_vfs = failing_vfs::name;
+  e.on_milestone = [&](std::string_view name) {
+    if (name == "synced") {
+      std::this_thread::sleep_for(100ms);
+      ++synced;
+    }
+  };
+  auto s = session::open(c, nullptr, e);
+  // Until no sync is under way (what opening, and the add before, committed): bounded.
+  const auto settled = [&] {
+    int seen = -1;
+    for (int i = 0; i < 50 && seen != synced.load(); ++i) {
+      seen = synced.load();
+      std::this_thread::sleep_for(250ms);
+    }
+    return seen;
+  };
+  task_options paused;
+  paused.paused = true;
+  for (int i = 0; i < 3; ++i) {
+    const int before = settled();
+    vfs.reset_count();
+    (void)s->add(download_of(server, "p" + std::to_string(i)), paused);
+    EXPECT_GT(synced.load(), before) << i << ": returned before its commit was synced";
+    EXPECT_GE(vfs.syncs(), 1U) << i;
+  }
+}
+
 // How many commands in `journal` wait for the runner's answer.
 int unanswered_commands(const std::filesystem::path& journal) {
   sqlite3* db = nullptr;
@@ -138,6 +177,7 @@ TEST_F(SessionFaultTest, CommandsThatWaitTogetherAreSyncedOnceAsAGroup) {
   EXPECT_GE(commits.load(), count) << "a transaction for each command";
   // The cancel's group, the commands' group, and the idle checkpoint (WAL and database).
   EXPECT_LE(vfs.syncs(), 4U) << commits.load() << " commits";
+  EXPECT_GE(vfs.syncs(), 1U) << "the groups were synced";
 }
 
 // A task that finds its output complete, with the validators ferry left on it (a crash between

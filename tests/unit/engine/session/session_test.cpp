@@ -649,7 +649,8 @@ TEST_F(SessionTest, AddAllStoresManyTasksInFewCommitsEachWithItsOwnOutcome) {
   const std::vector<added_task> added = s->add_all(batch, ec);
   ASSERT_FALSE(ec) << ec.message();
   ASSERT_EQ(added.size(), batch.size());
-  EXPECT_LE(commits.load(), 3) << "600 tasks, 256 a transaction";
+  // 3 for the batch; the session's own first clean-up may land among them.
+  EXPECT_LE(commits.load(), 4) << "600 tasks, 256 a transaction";
   EXPECT_EQ(added[20].task.id, added[10].task.id);
   EXPECT_EQ(added[30].task.id, before);
   EXPECT_FALSE(added[40].error);

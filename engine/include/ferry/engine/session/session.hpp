@@ -105,7 +105,8 @@ struct session_environment {
   clock_source* time_source = nullptr;
   /// Named moments, for tests that end the process there and for tracing: "journal_commit"
   /// (inside a journal transaction, before its COMMIT), "committed" (a state change with an
-  /// event is committed and not yet handed to the delegate), and the transfers' own
+  /// event is committed and not yet handed to the delegate), "synced" (with durability::power,
+  /// a group's commits were synced; what waited for them goes next), and the transfers' own
   /// ("checkpoint", "before_rename", "after_rename"). Called on the journal thread or a loop
   /// thread; must not block or call the session.
   std::function<void(std::string_view milestone)> on_milestone;
@@ -212,7 +213,9 @@ class session {
   /// output_in_use) leaves the others be, and a key or an output given twice in
   /// the batch is seen by the second. `ec`: the journal's error (journal_unwritable, ...), and
   /// the entries from the failed transaction on carry it too; session_invalidated,
-  /// would_deadlock. A controller adds them one command at a time.
+  /// would_deadlock. A controller adds them one command at a time. The throwing form throws
+  /// that error and loses the entries: the tasks of the transactions that committed before it
+  /// stay added (give them keys to find them again).
   std::vector<added_task> add_all(std::vector<task_spec> tasks, std::error_code& ec);
   std::vector<added_task> add_all(std::vector<task_spec> tasks);
 
