@@ -151,6 +151,8 @@ entry describe(error e) noexcept {
       return {"not_idempotent",
               "a POST cut short by a stopped runner is not sent again (not marked idempotent)",
               {}};
+    case error::partial_file_lost:
+      return {"partial_file_lost", "the partial file lost the bytes its record claimed", {}};
     case error::range_ignored:
       return {"range_ignored", "the server ignored the range request", {.resource_changed = true}};
     case error::range_not_satisfiable:

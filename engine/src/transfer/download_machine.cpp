@@ -210,6 +210,10 @@ class machine final : public detail::download_machine,
     last_checkpoint_ = clock_.now();
     phase_ = phase::fetching;
     emit(transfer_event_kind::started);
+    if (disk_.lost()) {
+      ++result_.restarts;  // from zero, and not the server's doing: max_restarts is not spent
+      emit(transfer_event_kind::restarted, error::partial_file_lost);
+    }
     launch_gaps();
   }
 

@@ -66,6 +66,7 @@ resume_record partial_file::open(const std::string& url, std::error_code& ec) {
     written_ = loaded->ranges;
     return std::move(*loaded);
   }
+  lost_ = loaded && !loaded->ranges.empty();  // it claimed bytes that are not there
   if (on_disk != 0) {
     data_->resize(0, ec);
   }

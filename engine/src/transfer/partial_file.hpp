@@ -51,6 +51,9 @@ class partial_file {
 
   [[nodiscard]] bool streaming() const noexcept { return streaming_; }
   [[nodiscard]] bool is_open() const noexcept { return data_ != nullptr; }
+  /// `open` found a record claiming bytes that the partial file does not hold (it vanished,
+  /// shrank, or belongs to another URL): those bytes are gone, and the download starts over.
+  [[nodiscard]] bool lost() const noexcept { return lost_; }
   /// The partial file (or the stream target); open.
   [[nodiscard]] file& data() noexcept { return *data_; }
   /// What is written so far (a superset of what the record claims).
@@ -105,6 +108,7 @@ class partial_file {
   bool streaming_ = false;
   bool owns_partial_ = false;    // opened by this object (a stream target never is)
   bool record_on_disk_ = false;  // a record exists (found, or saved by this object)
+  bool lost_ = false;            // open found a record whose bytes were gone
 };
 
 }  // namespace ferry::engine

@@ -87,6 +87,9 @@ enum class error {
   session_invalidated,      ///< The session is being invalidated: it takes no new task.
   not_idempotent,           ///< A POST that a stopped runner cut short: not sent again, since
                             ///< the server may have acted on it (unless marked idempotent).
+  partial_file_lost,        ///< A reason: the bytes a resume record claimed are not in the
+                            ///< partial file (it vanished, shrank, or is another URL's): the
+                            ///< download restarted from zero.
 };
 
 /// Groups of errors from which retries, exit codes and event reasons are derived: one table

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -415,6 +416,54 @@ TEST_F(SessionTest, PauseAndAnImmediateResumeContinueFromTheBytesOnDisk) {
   EXPECT_NE(requests[1].find("Range: bytes=100000-"), std::string::npos) << requests[1];
   ASSERT_EQ(delegate.events().size(), 1U);
   EXPECT_EQ(delegate.events()[0].kind, event_kind::completed);
+}
+
+// The partial file of a paused task vanished (its record stayed): the task restarts from zero
+// and says why in a `restarted` event, then completes.
+TEST_F(SessionTest, ATaskWhosePartialFileVanishedRestartsWithTheReason) {
+  const std::string body = test::version_bytes(300'000, 0);
+  std::atomic<int> gets{0};
+  scripted_server server{
+      [&](std::string_view request, std::size_t index) -> std::optional<test::scripted_answer> {
+        if (index >= 20) {
+          return std::nullopt;
+        }
+        test::scripted_answer a = test::answer_resource(request, {{body, "\"v0\"", ""}}, {});
+        if (gets++ == 0) {
+          a.trickle = 4'000;  // the first run crawls: it is paused midway
+          a.trickle_delay = 10ms;
+        }
+        return a;
+      }};
+  recording_delegate delegate;
+  auto s = open(&delegate);
+  const task_id id = s->add(download_of(server, "vanishing"), {}).id;
+  for (int i = 0; i < 2000; ++i) {
+    const auto p = s->progress(id);
+    if (p && p->transferred >= 20'000) {
+      break;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  s->pause(id);
+  wait_for_state(*s, id, task_state::paused);
+  const fs::path output = scratch_ / "vanishing";
+  ASSERT_TRUE(fs::exists(record_path(output)));
+  ASSERT_GT(fs::file_size(partial_path(output)), 0U);
+  fs::remove(partial_path(output));  // the bytes go; the record that claims them stays
+
+  s->resume(id);
+  wait_idle(*s);
+  EXPECT_EQ(s->find(id)->state, task_state::completed);
+  EXPECT_EQ(test::read_file(output), body);
+  const auto events = delegate.events();
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[0].kind, event_kind::restarted);
+  EXPECT_EQ(events[0].code, error::partial_file_lost);
+  EXPECT_EQ(events[1].kind, event_kind::completed);
+  const auto requests = server.requests();
+  ASSERT_GE(requests.size(), 2U);
+  EXPECT_FALSE(test::request_field(requests.back(), "range")) << "from zero";
 }
 
 TEST_F(SessionTest, CancelEndsATaskWithItsEventAndRemovesItsPartialFile) {
