@@ -4,7 +4,8 @@
 // Engine-internal; the only file that includes <sqlite3.h> is journal.cpp.
 //
 // On disk: WAL, every write `BEGIN IMMEDIATE` with a busy timeout, `synchronous` FULL for
-// durability::power and NORMAL for durability::process, `secure_delete` on, the file 0600.
+// durability::power (NORMAL with `group_commit`, whose caller syncs the WAL per group) and
+// NORMAL for durability::process, `secure_delete` on, the file 0600.
 // Versioned with `PRAGMA user_version` and migrated at open; a newer version is refused. At
 // open `PRAGMA quick_check` runs, and every task row carries a CRC-32C of its columns checked
 // whenever it is read: a damaged journal is `journal_corrupt`, and nothing is deleted.

@@ -40,7 +40,8 @@ struct session_config {
   /// What tasks inherit unless they say otherwise: a task whose request keeps the default
   /// retry policy gets this one, and one whose request keeps the default durability (power)
   /// gets this one (so a `process` session cannot hold a `power` task; the journal's own sync
-  /// follows this too: FULL for power, NORMAL for process).
+  /// follows this too: with power a call returns once its commit is synced, groups of commits
+  /// sharing one sync; with process once it is committed, unsynced).
   retry_policy retry;
   durability durable = durability::power;
   /// How often the delegate hears a running task's progress (never more often).
