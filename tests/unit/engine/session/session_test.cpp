@@ -446,7 +446,8 @@ TEST_F(SessionTest, ATaskWhosePartialFileVanishedRestartsWithTheReason) {
     std::this_thread::sleep_for(5ms);
   }
   s->pause(id);
-  wait_for_state(*s, id, task_state::paused);
+  wait_idle(*s);  // paused at once; idle once its run stopped at a checkpoint (the record saved)
+  ASSERT_EQ(s->find(id)->state, task_state::paused);
   const fs::path output = scratch_ / "vanishing";
   ASSERT_TRUE(fs::exists(record_path(output)));
   ASSERT_GT(fs::file_size(partial_path(output)), 0U);
