@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -114,6 +115,16 @@ class session_fixture : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds{5});
     }
     ASSERT_EQ(s.find(id)->state, state);
+  }
+
+  // Polls (bounded: 10 s) until the running task has moved at least `bytes`.
+  static void wait_for_progress(const session& s, task_id id, std::uint64_t bytes) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds{10};
+    const auto moved = [&] { return s.progress(id).value_or(transfer_progress{}).transferred; };
+    while (moved() < bytes && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{5});
+    }
+    ASSERT_GE(moved(), bytes);
   }
 
   static void wait_idle(session& s) {

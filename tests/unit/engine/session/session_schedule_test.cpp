@@ -139,14 +139,7 @@ TEST_F(SessionScheduleTest, AForegroundTaskTakesASlotAndThePreemptedTaskResumesF
   auto s = session::open(c, &delegate, ec);
   ASSERT_FALSE(ec);
   const task_id first = s->add(download_of(server, "first"), {}).id;
-  for (int i = 0; i < 2000; ++i) {
-    const auto p = s->progress(first);
-    if (p && p->transferred >= 20'000) {
-      break;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
-  ASSERT_GE(s->progress(first).value_or(transfer_progress{}).transferred, 20'000U);
+  wait_for_progress(*s, first, 20'000);
 
   task_options urgent;
   urgent.priority = task_priority::foreground;

@@ -438,13 +438,7 @@ TEST_F(SessionTest, ATaskWhosePartialFileVanishedRestartsWithTheReason) {
   recording_delegate delegate;
   auto s = open(&delegate);
   const task_id id = s->add(download_of(server, "vanishing"), {}).id;
-  for (int i = 0; i < 2000; ++i) {
-    const auto p = s->progress(id);
-    if (p && p->transferred >= 20'000) {
-      break;
-    }
-    std::this_thread::sleep_for(5ms);
-  }
+  wait_for_progress(*s, id, 20'000);
   s->pause(id);
   wait_idle(*s);  // paused at once; idle once its run stopped at a checkpoint (the record saved)
   ASSERT_EQ(s->find(id)->state, task_state::paused);
