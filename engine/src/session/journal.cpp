@@ -819,12 +819,11 @@ bool paths_absolute(const transfer_request& request) {
                   : request.body.empty() || request.body.is_absolute();
 }
 
-// What is wrong with one task of a batch, not with the journal: the batch goes on without it.
-bool task_error(std::error_code ec) {
+}  // namespace
+
+bool is_task_error(std::error_code ec) noexcept {
   return ec == error::output_in_use || ec == error::invalid_argument;
 }
-
-}  // namespace
 
 // Inside a write transaction: the task stored, or the key's task found.
 journal::added journal::insert_task(const new_task& task, wall_time now, std::uint64_t answering,
@@ -920,7 +919,7 @@ std::vector<journal::batch_entry> journal::add_tasks(std::span<const new_task> t
       }
       std::error_code item;
       entries[i].result = insert_task(tasks[i], now, 0, item);
-      if (item && task_error(item)) {
+      if (item && is_task_error(item)) {
         entries[i] = {{}, item};
         wec = impl_->run("ROLLBACK TO task");  // this task's rows only
       } else {

@@ -86,6 +86,10 @@ enum class command_verb {
   remove_finished,
 };
 
+/// What is wrong with one task being added (invalid_argument, output_in_use), not with the
+/// journal: a batch goes on without that task.
+[[nodiscard]] bool is_task_error(std::error_code ec) noexcept;
+
 /// Whether a session is being invalidated, and how (the session row).
 enum class invalidation { none, finish, cancel };
 

@@ -13,8 +13,8 @@
 #include <system_error>
 #include <vector>
 
-#include "ferry/engine/error.hpp"
 #include "ferry/engine/session/session.hpp"
+#include "journal.hpp"
 
 namespace ferry::engine::detail {
 
@@ -36,8 +36,7 @@ class session_backend {
       std::error_code one;
       added[i].task = add(std::move(tasks[i].request), tasks[i].options, one);
       added[i].error = one;
-      if (one && one != error::invalid_argument && one != error::output_in_use &&
-          one != error::output_exists) {
+      if (one && !is_task_error(one)) {
         ec = one;  // the journal's (or the session's): the rest would fail alike
         for (std::size_t j = i; j < tasks.size(); ++j) {
           added[j] = {{}, one};
